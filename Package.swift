@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Aural",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AuralRPC", targets: ["AuralRPC"]),
+        .library(name: "AuralWire", targets: ["AuralWire"]),
+        .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
+        .executable(name: "aural-bench", targets: ["AuralBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries (Debian packages installed by scripts/bootstrap).
+        .systemLibrary(name: "CNNG", path: "Sources/CNNG"),
+        .systemLibrary(name: "CSndFile", path: "Sources/CSndFile", pkgConfig: "sndfile"),
+        .systemLibrary(name: "CKissFFT", path: "Sources/CKissFFT"),  // its .pc only adds -D flags SwiftPM refuses
+        .systemLibrary(name: "CSampleRate", path: "Sources/CSampleRate", pkgConfig: "samplerate"),
+
+        // Generated from proto/ by scripts/gen-proto; committed.
+        .target(
+            name: "AuralWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["PROTO_SHA256"]
+        ),
+        .target(
+            name: "AuralRPC",
+            dependencies: [
+                "CNNG", "AuralWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // A real RPC server process for integration tests, the C interop test and benchmarks.
+        .executableTarget(
+            name: "RPCFixture",
+            dependencies: [
+                "AuralRPC", "AuralWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/RPCFixture"
+        ),
+        .executableTarget(
+            name: "AuralBench",
+            dependencies: [
+                "AuralRPC", "AuralWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/AuralBench"
+        ),
+
+        .testTarget(
+            name: "AuralRPCTests",
+            dependencies: ["AuralRPC", "AuralWire", "CNNG"]
+        ),
+        .testTarget(
+            name: "SystemLibraryTests",
+            dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]
+        ),
+    ]
+)

@@ -1,0 +1,155 @@
+import AuralWire
+import CNNG
+import Foundation
+import Logging
+import SwiftProtobuf
+
+public struct RPCClientConfiguration: Sendable {
+    /// Calls in flight at once over the one socket (one nng context each);
+    /// further calls wait for a free context.
+    public var maxInFlight: Int = 64
+    /// Largest request this client sends (checked before sending) and half
+    /// the largest reply frame it accepts.
+    public var maxMessageBytes: Int = 128 << 20
+    /// Deadline for calls that do not pass one.
+    public var defaultTimeout: Duration = .seconds(30)
+    public var retry = RetryPolicy()
+
+    public init() {}
+}
+
+/// Calls Aural RPC methods over one nng REQ socket with many calls in flight.
+/// Every call has a deadline, which travels in the envelope so the server
+/// stops working on it too. Idempotent methods are retried per `RetryPolicy`
+/// and resent by nng when their connection drops; mutating ones carry an
+/// idempotency key and fail with `UNAVAILABLE` when their connection drops.
+public final class RPCClient: Sendable {
+    public let configuration: RPCClientConfiguration
+    private let socket: NNGSocket
+    private let pool: ContextPool
+    private let logger: Logger
+    private let dropWatcher: Unmanaged<ContextPool>
+
+    /// Dials each of `urls` in the background; calls queue until a connection is up.
+    public init(dialing urls: [String], configuration: RPCClientConfiguration = .init(), logger: Logger) throws(NNGError) {
+        self.configuration = configuration
+        self.logger = logger
+        socket = try NNGSocket(.request, maxReceiveBytes: configuration.maxMessageBytes * 2)
+        pool = ContextPool(socket: socket, limit: configuration.maxInFlight)
+        dropWatcher = Unmanaged.passRetained(pool)
+        try nngCheck(nng_pipe_notify(socket.raw, NNG_PIPE_EV_REM_POST, pipeRemoved, dropWatcher.toOpaque()))
+        for url in urls { try socket.dial(url) }
+    }
+
+    public convenience init(dialing url: String, configuration: RPCClientConfiguration = .init(), logger: Logger) throws(NNGError) {
+        try self.init(dialing: [url], configuration: configuration, logger: logger)
+    }
+
+    deinit {
+        close()
+        dropWatcher.release()
+    }
+
+    /// Closes the socket; calls in flight fail with `UNAVAILABLE`.
+    public func close() {
+        pool.close()
+        socket.close()
+    }
+
+    public func call<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ request: Request,
+        timeout: Duration? = nil,
+        metadata: [String: String] = [:]
+    ) async throws(RPCError) -> Response {
+        let deadline = ContinuousClock.now + (timeout ?? configuration.defaultTimeout)
+        var envelope = Aural_V1_RpcRequest()
+        envelope.method = method.name
+        envelope.metadata = metadata
+        if envelope.metadata[RPCMetadataKey.requestID] == nil {
+            envelope.metadata[RPCMetadataKey.requestID] = UUID().uuidString.lowercased()
+        }
+        if !method.idempotent, envelope.metadata[RPCMetadataKey.idempotencyKey] == nil {
+            envelope.metadata[RPCMetadataKey.idempotencyKey] = envelope.metadata[RPCMetadataKey.requestID]
+        }
+        do {
+            envelope.payload = try request.serializedData()
+        } catch {
+            throw .invalidArgument("cannot serialize \(Request.protoMessageName): \(error)")
+        }
+        let policy = method.idempotent ? configuration.retry : .none
+        var attempt = 1
+        while true {
+            do throws(RPCError) {
+                let payload = try await attemptCall(&envelope, deadline: deadline, mutating: !method.idempotent)
+                do {
+                    return try Response(serializedBytes: payload)
+                } catch {
+                    throw RPCError.internalError("reply is not a valid \(Response.protoMessageName): \(error)")
+                }
+            } catch {
+                let backoff = policy.backoff(afterAttempt: attempt)
+                guard attempt < policy.maxAttempts, policy.retryableCodes.contains(error.code),
+                      ContinuousClock.now + backoff < deadline
+                else { throw error }
+                logger.debug("retrying", metadata: ["method": "\(method.name)", "attempt": "\(attempt)", "error": "\(error)"])
+                try? await Task.sleep(for: backoff)
+                attempt += 1
+            }
+        }
+    }
+
+    private func attemptCall(_ envelope: inout Aural_V1_RpcRequest, deadline: ContinuousClock.Instant, mutating: Bool) async throws(RPCError) -> Data {
+        let remaining = deadline - .now
+        guard remaining > .zero else { throw .deadlineExceeded("deadline passed before the call was sent") }
+        envelope.timeoutMs = UInt64(max(1, (remaining / .milliseconds(1)).rounded(.up)))
+        let frame: [UInt8]
+        do { frame = try envelope.serializedBytes() } catch {
+            throw .invalidArgument("cannot serialize envelope: \(error)")
+        }
+        guard frame.count <= configuration.maxMessageBytes else {
+            throw .resourceExhausted("request of \(frame.count) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes")
+        }
+
+        let client: ClientContext
+        do { client = try await pool.acquire() } catch {
+            throw .unavailable("client is closed")
+        }
+        defer { pool.release(client) }
+        if mutating { pool.markMutating(client) }
+
+        let replyFrame: [UInt8]
+        do {
+            try await client.context.send(frame, timeoutMilliseconds: Self.milliseconds(until: deadline))
+            replyFrame = try await client.context.receive(timeoutMilliseconds: Self.milliseconds(until: deadline))
+        } catch {
+            throw translate(error, connectionLost: client.connectionLost.load(ordering: .relaxed), method: envelope.method)
+        }
+        let reply: Aural_V1_RpcReply
+        do { reply = try Aural_V1_RpcReply(serializedBytes: replyFrame) } catch {
+            throw .internalError("reply frame is not a valid aural.v1.RpcReply")
+        }
+        guard reply.status.code == .ok else { throw RPCError(reply.status.code, reply.status.message) }
+        return reply.payload
+    }
+
+    private func translate(_ error: NNGError, connectionLost: Bool, method: String) -> RPCError {
+        switch error {
+        case .timedOut: .deadlineExceeded("no reply to \(method) before the deadline")
+        case .cancelled where connectionLost:
+            .unavailable("connection lost while \(method) was in flight; it may or may not have run")
+        case .cancelled: .cancelled("call to \(method) cancelled")
+        case .closed: .unavailable("client is closed")
+        default: .unavailable("\(method): \(error)")
+        }
+    }
+
+    private static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
+        let remaining = deadline - .now
+        return Int32(min(Double(Int32.max), max(1, (remaining / .milliseconds(1)).rounded(.up))))
+    }
+}
+
+private func pipeRemoved(_ pipe: nng_pipe, _ event: nng_pipe_ev, _ arg: UnsafeMutableRawPointer?) {
+    Unmanaged<ContextPool>.fromOpaque(arg!).takeUnretainedValue().connectionDropped()
+}

@@ -1,0 +1,231 @@
+import AuralWire
+import CNNG
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+public struct RPCServerConfiguration: Sendable {
+    /// Service name reported by Health/Check and used in logs.
+    public var serviceName: String
+    public var version: String = AuralVersion.current
+    /// Requests served at once (one nng context each).
+    public var concurrency: Int = 64
+    /// Largest request accepted; larger ones get `RESOURCE_EXHAUSTED`. The
+    /// default fits a 10-minute 44.1 kHz 16-bit stereo WAV sent inline
+    /// (about 106 MB). The transport itself refuses frames over twice this
+    /// size before allocating them, dropping that connection.
+    public var maxMessageBytes: Int = 128 << 20
+    /// Deadline for calls that do not carry one.
+    public var defaultTimeout: Duration = .seconds(60)
+    /// Replies to this many recent mutating calls are kept for deduplication.
+    public var idempotencyCacheSize: Int = 4096
+
+    public init(serviceName: String) { self.serviceName = serviceName }
+}
+
+/// Serves registered handlers on an nng REP socket: `concurrency` contexts
+/// each receive a request, run its handler under the call's deadline and send
+/// the reply. A frame that is not a valid envelope is answered with
+/// `INVALID_ARGUMENT`; nothing a client sends stops the server.
+///
+/// Graceful shutdown (ServiceLifecycle) stops receiving, lets the calls in
+/// progress finish and reply, then closes the socket.
+public final class RPCServer: Service, Sendable {
+    public let configuration: RPCServerConfiguration
+    private let router: RPCRouter
+    private let socket: NNGSocket
+    private let contexts: [NNGContext]
+    private let logger: Logger
+    private let idempotency: IdempotencyCache
+    private let startedAt = ContinuousClock.now
+    private let inFlight = CallCounter()
+
+    public init(configuration: RPCServerConfiguration, router: RPCRouter, logger: Logger) throws(NNGError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.idempotency = IdempotencyCache(capacity: configuration.idempotencyCacheSize)
+        socket = try NNGSocket(.reply, maxReceiveBytes: configuration.maxMessageBytes * 2)
+        var contexts: [NNGContext] = []
+        for _ in 0..<max(1, configuration.concurrency) {
+            contexts.append(try NNGContext(on: socket))
+        }
+        self.contexts = contexts
+
+        var router = router
+        let serviceName = configuration.serviceName
+        let version = configuration.version
+        let startedAt = self.startedAt
+        let inFlight = self.inFlight
+        router.register(HealthMethods.check) { _, _ in
+            var response = Aural_V1_HealthCheckResponse()
+            response.status = .serving
+            response.service = serviceName
+            response.version = version
+            response.uptimeMs = UInt64((ContinuousClock.now - startedAt) / .milliseconds(1))
+            response.inFlight = UInt32(max(0, inFlight.value))
+            return response
+        }
+        router.register(HealthMethods.echo) { request, _ in
+            if request.delayMs > 0 {
+                try await Task.sleep(for: .milliseconds(min(request.delayMs, 600_000)))
+            }
+            var response = Aural_V1_EchoResponse()
+            response.data = request.data
+            return response
+        }
+        self.router = router
+    }
+
+    public func listen(_ url: String) throws(NNGError) {
+        try socket.listen(url)
+        logger.info("listening", metadata: ["url": "\(url)", "methods": "\(router.methodNames.count)"])
+    }
+
+    /// Dials instead of listening (a replica joining a hub that listens).
+    public func dial(_ url: String) throws(NNGError) {
+        try socket.dial(url)
+    }
+
+    public var callsInFlight: Int { inFlight.value }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for context in contexts {
+                    group.addTask { await self.serve(on: context) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopReceiving()
+        }
+        socket.close()
+        logger.info("stopped")
+    }
+
+    /// Stops taking new requests; calls in progress still reply.
+    public func stopReceiving() {
+        for context in contexts { context.io.interrupt() }
+    }
+
+    private func serve(on context: NNGContext) async {
+        while !Task.isCancelled {
+            let frame: [UInt8]
+            do {
+                frame = try await context.receive(timeoutMilliseconds: NNG_DURATION_INFINITE, interruptible: true)
+            } catch {
+                if error == .cancelled || error == .closed { return }
+                logger.warning("receive failed", metadata: ["error": "\(error)"])
+                continue
+            }
+            inFlight.increment()
+            await handle(frame, receivedAt: .now, on: context)
+            inFlight.decrement()
+        }
+    }
+
+    private func handle(_ frame: [UInt8], receivedAt: ContinuousClock.Instant, on context: NNGContext) async {
+        guard frame.count <= configuration.maxMessageBytes else {
+            logger.warning("request too large", metadata: ["bytes": "\(frame.count)"])
+            await send(RPCError.resourceExhausted(
+                "request of \(frame.count) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes"), on: context)
+            return
+        }
+        let request: Aural_V1_RpcRequest
+        do {
+            request = try Aural_V1_RpcRequest(serializedBytes: frame)
+        } catch {
+            logger.warning("malformed frame", metadata: ["bytes": "\(frame.count)"])
+            await send(RPCError.invalidArgument("frame is not a valid aural.v1.RpcRequest envelope"), on: context)
+            return
+        }
+        let requestID = request.metadata[RPCMetadataKey.requestID] ?? UUID().uuidString.lowercased()
+        var callLogger = logger
+        callLogger[metadataKey: "request-id"] = "\(requestID)"
+        callLogger[metadataKey: "method"] = "\(request.method)"
+        if let traceparent = request.metadata[RPCMetadataKey.traceparent] {
+            callLogger[metadataKey: "traceparent"] = "\(traceparent)"
+        }
+        guard let route = router.routes[request.method] else {
+            await send(RPCError.unimplemented("unknown method \(request.method)"), on: context)
+            return
+        }
+        let timeout: Duration = request.timeoutMs > 0 ? .milliseconds(request.timeoutMs) : configuration.defaultTimeout
+        let call = RPCCallContext(
+            method: request.method, requestID: requestID, metadata: request.metadata,
+            deadline: receivedAt + timeout, logger: callLogger)
+
+        let key = route.idempotent ? nil : request.metadata[RPCMetadataKey.idempotencyKey].map { request.method + "\u{0}" + $0 }
+        if let key, case .replay(let reply) = await idempotency.claim(key) {
+            callLogger.debug("replaying reply to a duplicate request")
+            await send(reply, on: context)
+            return
+        }
+        // The reply is sent as soon as the handler finishes or the deadline
+        // passes, whichever is first; a handler that ignores cancellation
+        // keeps this context busy until it returns, so work stays bounded.
+        await withTaskGroup(of: ([UInt8], RPCStatusCode)?.self) { group in
+            group.addTask { await self.execute(route, request.payload, call) }
+            group.addTask {
+                try? await Task.sleep(until: call.deadline)
+                if Task.isCancelled { return nil }
+                return (Self.encode(RPCError.deadlineExceeded("deadline of \(timeout) exceeded")), .deadlineExceeded)
+            }
+            guard let first = await group.next(), let (reply, code) = first else { return }
+            group.cancelAll()
+            if let key {
+                let transient: Set<RPCStatusCode> = [.deadlineExceeded, .unavailable, .cancelled, .resourceExhausted]
+                idempotency.finish(key, reply: reply, cacheable: !transient.contains(code))
+            }
+            await send(reply, on: context)
+        }
+    }
+
+    private func execute(_ route: RPCRouter.Route, _ payload: Data, _ call: RPCCallContext) async -> ([UInt8], RPCStatusCode) {
+        do {
+            let response = try await route.handler([UInt8](payload), call)
+            var reply = Aural_V1_RpcReply()
+            reply.status.code = .ok
+            reply.payload = Data(response)
+            return (try reply.serializedBytes(), .ok)
+        } catch let error as RPCError {
+            if error.code == .internal || error.code == .unknown {
+                call.logger.error("handler failed", metadata: ["error": "\(error)"])
+            }
+            return (Self.encode(error), error.code)
+        } catch is CancellationError {
+            return (Self.encode(RPCError.cancelled("call cancelled")), .cancelled)
+        } catch {
+            call.logger.error("handler failed", metadata: ["error": "\(error)"])
+            return (Self.encode(RPCError.internalError("internal error (request \(call.requestID))")), .internal)
+        }
+    }
+
+    static func encode(_ error: RPCError) -> [UInt8] {
+        var reply = Aural_V1_RpcReply()
+        reply.status.code = error.code
+        reply.status.message = error.message
+        return (try? reply.serializedBytes()) ?? []
+    }
+
+    private func send(_ error: RPCError, on context: NNGContext) async {
+        await send(Self.encode(error), on: context)
+    }
+
+    private func send(_ reply: [UInt8], on context: NNGContext) async {
+        do {
+            try await context.send(reply, timeoutMilliseconds: 10_000)
+        } catch {
+            // The requester went away (or resent elsewhere); nothing to do.
+            logger.debug("reply not sent", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Calls being served, shared with the Health/Check handler.
+final class CallCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+    func increment() { count.add(1, ordering: .relaxed) }
+    func decrement() { count.subtract(1, ordering: .relaxed) }
+}

@@ -1,0 +1,109 @@
+import CNNG
+
+/// An nng socket of one of the four protocols Aural uses. Options that bound
+/// resource use are set before any dial or listen (DESIGN.md §3).
+public final class NNGSocket: Sendable {
+    public enum Kind: Sendable { case request, reply, publish, subscribe }
+
+    let raw: nng_socket
+    public let kind: Kind
+
+    /// - Parameter maxReceiveBytes: frames larger than this are refused by the
+    ///   transport before it allocates them (`NNG_OPT_RECVMAXSZ`).
+    public init(_ kind: Kind, maxReceiveBytes: Int) throws(NNGError) {
+        var socket = nng_socket()
+        switch kind {
+        case .request: try nngCheck(nng_req0_open(&socket))
+        case .reply: try nngCheck(nng_rep0_open(&socket))
+        case .publish: try nngCheck(nng_pub0_open(&socket))
+        case .subscribe: try nngCheck(nng_sub0_open(&socket))
+        }
+        self.raw = socket
+        self.kind = kind
+        try nngCheck(nng_socket_set_size(socket, NNG_OPT_RECVMAXSZ, maxReceiveBytes))
+        // Redial quickly after a peer restarts, but back off to 2 s.
+        try nngCheck(nng_socket_set_ms(socket, NNG_OPT_RECONNMINT, 50))
+        try nngCheck(nng_socket_set_ms(socket, NNG_OPT_RECONNMAXT, 2000))
+    }
+
+    public func listen(_ url: String) throws(NNGError) {
+        try nngCheck(nng_listen(raw, url, nil, 0))
+    }
+
+    /// Dials in the background: the socket connects (and reconnects) whenever
+    /// the peer is up, so processes can start in any order.
+    public func dial(_ url: String) throws(NNGError) {
+        try nngCheck(nng_dial(raw, url, nil, Int32(NNG_FLAG_NONBLOCK)))
+    }
+
+    public func setDuration(_ option: String, milliseconds: Int32) throws(NNGError) {
+        try nngCheck(nng_socket_set_ms(raw, option, milliseconds))
+    }
+
+    public func setBytes(_ option: String, _ bytes: [UInt8]) throws(NNGError) {
+        let rv = bytes.withUnsafeBytes { nng_socket_set(raw, option, $0.baseAddress, $0.count) }
+        try nngCheck(rv)
+    }
+
+    /// Closes the socket; pending operations on it finish with `NNG_ECLOSED`.
+    public func close() {
+        _ = nng_close(raw)
+    }
+
+    /// Sends without waiting (PUB never blocks: it drops when a peer is slow).
+    func sendNow(_ bytes: [UInt8]) throws(NNGError) {
+        let msg = try NNGMessage.make(bytes)
+        let rv = nng_sendmsg(raw, msg, Int32(NNG_FLAG_NONBLOCK))
+        if rv != 0 {
+            nng_msg_free(msg)
+            throw NNGError(rv)
+        }
+    }
+
+    /// Receives on the socket itself (no context), e.g. for SUB.
+    func receive(using io: AsyncIO, timeoutMilliseconds: Int32 = NNG_DURATION_INFINITE, interruptible: Bool = false) async throws(NNGError) -> [UInt8] {
+        let rv = await io.perform(timeoutMilliseconds: timeoutMilliseconds, interruptible: interruptible) { nng_recv_aio(raw, $0) }
+        try nngCheck(rv)
+        return NNGMessage.consume(io.takeMessage()!)
+    }
+}
+
+/// An nng context: an independent request/reply state machine on a shared
+/// socket, so one socket carries many calls in flight.
+final class NNGContext: Sendable {
+    let raw: nng_ctx
+    let io: AsyncIO
+
+    init(on socket: NNGSocket) throws(NNGError) {
+        var ctx = nng_ctx()
+        try nngCheck(nng_ctx_open(&ctx, socket.raw))
+        raw = ctx
+        do { io = try AsyncIO() } catch {
+            nng_ctx_close(ctx)
+            throw error
+        }
+    }
+
+    deinit { nng_ctx_close(raw) }
+
+    func setDuration(_ option: String, milliseconds: Int32) throws(NNGError) {
+        try nngCheck(nng_ctx_set_ms(raw, option, milliseconds))
+    }
+
+    func send(_ bytes: [UInt8], timeoutMilliseconds: Int32) async throws(NNGError) {
+        let msg = try NNGMessage.make(bytes)
+        io.setMessage(msg)
+        let rv = await io.perform(timeoutMilliseconds: timeoutMilliseconds) { nng_ctx_send(raw, $0) }
+        if rv != 0 {
+            // On failure the message is still ours.
+            if let unsent = io.takeMessage() { nng_msg_free(unsent) }
+            throw NNGError(rv)
+        }
+    }
+
+    func receive(timeoutMilliseconds: Int32, interruptible: Bool = false) async throws(NNGError) -> [UInt8] {
+        let rv = await io.perform(timeoutMilliseconds: timeoutMilliseconds, interruptible: interruptible) { nng_ctx_recv(raw, $0) }
+        try nngCheck(rv)
+        return NNGMessage.consume(io.takeMessage()!)
+    }
+}
