@@ -60,7 +60,11 @@ let package = Package(
 
         .testTarget(
             name: "AuralRPCTests",
-            dependencies: ["AuralRPC", "AuralWire", "CNNG"]
+            dependencies: [
+                "AuralRPC", "AuralWire", "CNNG",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "SystemLibraryTests",
