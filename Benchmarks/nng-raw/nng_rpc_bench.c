@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@
 #define MAX_FRAME ((size_t) 64 * 1024 * 1024)
 
 #define EXIT_USAGE 64
+
+// How long the client waits for the calls in flight when the run ends.
+#define DRAIN_TIMEOUT_NS (UINT64_C(5) * 1000000000u)
 
 static uint64_t
 now_ns(void)
@@ -287,21 +291,31 @@ hist_quantile(const struct histogram *h, double q)
 // Client: N REQ contexts, each in a closed loop send -> recv -> send ...
 // ---------------------------------------------------------------------------
 
-struct window {
-	uint64_t start_ns; // end of warmup: calls completing from here count
-	uint64_t end_ns;   // no new calls are started from here
-	size_t   size;
+struct run {
+	uint64_t    start_ns; // end of warmup: calls completing from here count
+	uint64_t    end_ns;   // no new calls are started from here
+	size_t      size;
+	atomic_uint active; // callers whose loop has not ended yet
 };
 
+// One closed-loop caller. Its callbacks never overlap (one aio, one operation
+// at a time), so its fields need no locking.
 struct caller {
-	const struct window *win; // written before any caller starts; read-only
-	nng_ctx              ctx;
-	nng_aio             *aio;
-	bool                 sending;
-	uint64_t             sent_ns;
-	int                  error; // first failure, 0 if none
-	struct histogram     hist;
+	struct run      *run; // read-only once started, except run->active
+	nng_ctx          ctx;
+	nng_aio         *aio;
+	bool             sending;
+	uint64_t         sent_ns;
+	int              error; // why the loop ended early, 0 if it did not
+	struct histogram hist;
 };
+
+// Called once per caller, as the last thing its callback does with it.
+static void
+caller_done(struct caller *c)
+{
+	atomic_fetch_sub_explicit(&c->run->active, 1, memory_order_release);
+}
 
 static void
 caller_send(struct caller *c, nng_msg *msg)
@@ -337,16 +351,17 @@ caller_cb(void *arg)
 	}
 	nng_msg *msg = nng_aio_get_msg(c->aio);
 	nng_aio_set_msg(c->aio, NULL);
-	if (nng_msg_len(msg) != c->win->size) {
+	if (nng_msg_len(msg) != c->run->size) {
 		nng_msg_free(msg);
 		rv = NNG_EPROTO;
 		goto failed;
 	}
-	if (now >= c->win->start_ns && now < c->win->end_ns) {
+	if (now >= c->run->start_ns && now < c->run->end_ns) {
 		hist_record(&c->hist, now - c->sent_ns);
 	}
-	if (now >= c->win->end_ns) {
+	if (now >= c->run->end_ns) {
 		nng_msg_free(msg);
+		caller_done(c);
 		return;
 	}
 	// The echoed reply has exactly the request's body, so reuse it as the
@@ -356,10 +371,8 @@ caller_cb(void *arg)
 	return;
 
 failed:
-	// NNG_ECLOSED is the normal end: main closes the socket after the run.
-	if (rv != NNG_ECLOSED && c->error == 0) {
-		c->error = rv;
-	}
+	c->error = rv;
+	caller_done(c);
 }
 
 static int
@@ -411,10 +424,11 @@ run_client(int argc, char **argv)
 	if (callers == NULL) {
 		fatal("calloc", NNG_ENOMEM);
 	}
-	struct window win = { .size = size };
+	struct run run = { .size = size };
+	atomic_init(&run.active, (unsigned) inflight);
 	for (unsigned long i = 0; i < inflight; i++) {
 		struct caller *c = &callers[i];
-		c->win           = &win;
+		c->run           = &run;
 		if ((rv = nng_ctx_open(&c->ctx, sock)) != 0 ||
 		    // Never re-send: a re-sent request would be a second call,
 		    // and a slow reply must show up as latency, not retries.
@@ -425,8 +439,8 @@ run_client(int argc, char **argv)
 	}
 
 	uint64_t start = now_ns();
-	win.start_ns   = start + (uint64_t) (warmup * 1e9);
-	win.end_ns     = win.start_ns + (uint64_t) (duration * 1e9);
+	run.start_ns   = start + (uint64_t) (warmup * 1e9);
+	run.end_ns     = run.start_ns + (uint64_t) (duration * 1e9);
 
 	for (unsigned long i = 0; i < inflight; i++) {
 		nng_msg *msg;
@@ -437,12 +451,26 @@ run_client(int argc, char **argv)
 		caller_send(&callers[i], msg);
 	}
 
-	sleep_until_ns(win.end_ns);
+	// Callers stop by themselves on their first reply after end_ns. Wait
+	// for that instead of closing the socket under in-flight calls: with
+	// nng 1.5.2, nng_close() racing live traffic can hang forever.
+	sleep_until_ns(run.end_ns);
+	uint64_t give_up = run.end_ns + DRAIN_TIMEOUT_NS;
+	while (atomic_load_explicit(&run.active, memory_order_acquire) != 0 && now_ns() < give_up) {
+		sleep_until_ns(now_ns() + 1000000); // 1 ms; only runs for one round trip
+	}
+	unsigned stuck = atomic_load_explicit(&run.active, memory_order_acquire);
+	if (stuck != 0) {
+		// The server stopped answering. Closing the socket now could hang
+		// (see above) and the stuck callers may still write to their
+		// histograms, so report and let exit() tear everything down.
+		fprintf(stderr, "error: %u calls still unanswered %.0f s after the run\n", stuck,
+		    (double) DRAIN_TIMEOUT_NS / 1e9);
+		return 1;
+	}
 
-	// Callers stop on their own with the first reply after end_ns; closing
-	// the socket also ends calls that would never be answered. Freeing an
-	// aio waits for its callback, after which its histogram is stable.
-	nng_close(sock);
+	// All callers are done: nothing is in flight and every histogram is
+	// complete and visible (the acquire above pairs with caller_done).
 	struct histogram *all = calloc(1, sizeof(*all));
 	if (all == NULL) {
 		fatal("calloc", NNG_ENOMEM);
@@ -450,18 +478,23 @@ run_client(int argc, char **argv)
 	int      first_error = 0;
 	unsigned failed      = 0;
 	for (unsigned long i = 0; i < inflight; i++) {
-		nng_aio_free(callers[i].aio);
 		hist_merge(all, &callers[i].hist);
 		if (callers[i].error != 0) {
 			failed++;
 			first_error = first_error != 0 ? first_error : callers[i].error;
 		}
 	}
-
 	printf("calls=%llu seconds=%.3f throughput=%.1f p50_us=%.1f p99_us=%.1f\n",
 	    (unsigned long long) all->total, duration, (double) all->total / duration,
 	    hist_quantile(all, 0.50) / 1e3, hist_quantile(all, 0.99) / 1e3);
+	fflush(stdout);
 	free(all);
+
+	for (unsigned long i = 0; i < inflight; i++) {
+		nng_ctx_close(callers[i].ctx);
+		nng_aio_free(callers[i].aio);
+	}
+	nng_close(sock);
 	free(callers);
 
 	if (failed > 0) {
