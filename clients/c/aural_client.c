@@ -34,9 +34,10 @@ enum {
 	EXIT_USAGE     = 64, // sysexits.h EX_USAGE
 };
 
-// nng drops (closes the pipe on) any frame above NNG_OPT_RECVMAXSZ, which is
-// 1 MiB by default. For a REQ socket that looks like a silent hang until the
-// timeout, so raise it to something that fits inline audio replies.
+// Largest reply accepted. nng 1.5.2 defaults NNG_OPT_RECVMAXSZ to 0 (no
+// limit), so a broken or hostile peer's length prefix could make it allocate
+// arbitrarily much; this still leaves room for inline audio. A larger reply
+// makes nng drop the connection, which fails the call with "Connection reset".
 #define AURAL_MAX_FRAME ((size_t) 64 * 1024 * 1024)
 
 #define DEFAULT_TIMEOUT_MS 5000

@@ -120,8 +120,7 @@ public final class RPCClient: Sendable {
 
         let replyFrame: [UInt8]
         do {
-            try await client.context.send(frame, timeoutMilliseconds: Self.milliseconds(until: deadline))
-            replyFrame = try await client.context.receive(timeoutMilliseconds: Self.milliseconds(until: deadline))
+            replyFrame = try await client.context.request(frame, deadline: nng_clock() + UInt64(Self.milliseconds(until: deadline)))
         } catch {
             throw translate(error, connectionLost: client.connectionLost.load(ordering: .relaxed), method: envelope.method)
         }

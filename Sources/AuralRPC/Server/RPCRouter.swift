@@ -12,6 +12,13 @@ public struct RPCCallContext: Sendable {
     public let logger: Logger
 
     public var traceparent: String? { metadata[RPCMetadataKey.traceparent] }
+
+    /// Throws `DEADLINE_EXCEEDED` once the caller's deadline has passed; long
+    /// handlers call it between units of work (the server has already
+    /// answered the caller by then, so the rest of the work would be wasted).
+    public func checkDeadline() throws(RPCError) {
+        if ContinuousClock.now >= deadline { throw .deadlineExceeded("deadline exceeded in \(method)") }
+    }
     public var principal: String? { metadata[RPCMetadataKey.principal] }
 }
 

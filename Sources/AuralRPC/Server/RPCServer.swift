@@ -35,7 +35,8 @@ public final class RPCServer: Service, Sendable {
     public let configuration: RPCServerConfiguration
     private let router: RPCRouter
     private let socket: NNGSocket
-    private let contexts: [NNGContext]
+    private let slots: [CallSlot]
+    private let watchdogIO: AsyncIO
     private let logger: Logger
     private let idempotency: IdempotencyCache
     private let startedAt = ContinuousClock.now
@@ -46,11 +47,12 @@ public final class RPCServer: Service, Sendable {
         self.logger = logger
         self.idempotency = IdempotencyCache(capacity: configuration.idempotencyCacheSize)
         socket = try NNGSocket(.reply, maxReceiveBytes: configuration.maxMessageBytes * 2)
-        var contexts: [NNGContext] = []
+        var slots: [CallSlot] = []
         for _ in 0..<max(1, configuration.concurrency) {
-            contexts.append(try NNGContext(on: socket))
+            slots.append(CallSlot(context: try NNGContext(on: socket)))
         }
-        self.contexts = contexts
+        self.slots = slots
+        watchdogIO = try AsyncIO()
 
         var router = router
         let serviceName = configuration.serviceName
@@ -66,9 +68,10 @@ public final class RPCServer: Service, Sendable {
             response.inFlight = UInt32(max(0, inFlight.value))
             return response
         }
-        router.register(HealthMethods.echo) { request, _ in
+        router.register(HealthMethods.echo) { request, call in
             if request.delayMs > 0 {
-                try await Task.sleep(for: .milliseconds(min(request.delayMs, 600_000)))
+                try await Task.sleep(until: min(call.deadline, .now + .milliseconds(request.delayMs)))
+                try call.checkDeadline()
             }
             var response = Aural_V1_EchoResponse()
             response.data = request.data
@@ -92,9 +95,13 @@ public final class RPCServer: Service, Sendable {
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for context in contexts {
-                    group.addTask { await self.serve(on: context) }
+                group.addTask { await self.enforceDeadlines() }
+                await withDiscardingTaskGroup { workers in
+                    for slot in slots {
+                        workers.addTask { await self.serve(on: slot) }
+                    }
                 }
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             self.stopReceiving()
@@ -105,39 +112,71 @@ public final class RPCServer: Service, Sendable {
 
     /// Stops taking new requests; calls in progress still reply.
     public func stopReceiving() {
-        for context in contexts { context.io.interrupt() }
+        for slot in slots { slot.context.io.interrupt() }
     }
 
-    private func serve(on context: NNGContext) async {
-        while !Task.isCancelled {
+    /// One worker per context: receive, handle, reply and receive the next
+    /// request in one step.
+    private func serve(on slot: CallSlot) async {
+        var pendingReply: [UInt8]?
+        while true {
             let frame: [UInt8]
             do {
-                frame = try await context.receive(timeoutMilliseconds: NNG_DURATION_INFINITE, interruptible: true)
+                if let reply = pendingReply {
+                    frame = try await slot.context.replyThenReceive(reply)
+                } else {
+                    frame = try await slot.context.receive(timeoutMilliseconds: NNG_DURATION_INFINITE, interruptible: true)
+                }
             } catch {
                 if error == .cancelled || error == .closed { return }
                 logger.warning("receive failed", metadata: ["error": "\(error)"])
+                pendingReply = nil
                 continue
             }
             inFlight.increment()
-            await handle(frame, receivedAt: .now, on: context)
+            pendingReply = await handle(frame, in: slot)
             inFlight.decrement()
         }
     }
 
-    private func handle(_ frame: [UInt8], receivedAt: ContinuousClock.Instant, on context: NNGContext) async {
+    /// Answers calls whose handler is still running at their deadline with
+    /// `DEADLINE_EXCEEDED`. Handlers run inline in their worker (no task per
+    /// call), so the reply cannot wait for them; long handlers should check
+    /// `RPCCallContext.checkDeadline()` to stop early. Precision: 10 ms.
+    private func enforceDeadlines() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+            let now = nng_clock()
+            for slot in slots {
+                guard let expired = slot.claimIfExpired(now: now) else { continue }
+                let reply = Self.encode(RPCError.deadlineExceeded("deadline of \(expired) ms exceeded"))
+                do {
+                    try await slot.context.send(reply, timeoutMilliseconds: 10_000, using: watchdogIO)
+                } catch {
+                    logger.debug("deadline reply not sent", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Returns the reply to send, or nil when the deadline watchdog already answered.
+    private func handle(_ frame: [UInt8], in slot: CallSlot) async -> [UInt8]? {
+        let receivedAt = ContinuousClock.now
+        let receivedAtMilliseconds = nng_clock()
         guard frame.count <= configuration.maxMessageBytes else {
             logger.warning("request too large", metadata: ["bytes": "\(frame.count)"])
-            await send(RPCError.resourceExhausted(
-                "request of \(frame.count) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes"), on: context)
-            return
+            return Self.encode(RPCError.resourceExhausted(
+                "request of \(frame.count) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes"))
         }
         let request: Aural_V1_RpcRequest
         do {
             request = try Aural_V1_RpcRequest(serializedBytes: frame)
         } catch {
             logger.warning("malformed frame", metadata: ["bytes": "\(frame.count)"])
-            await send(RPCError.invalidArgument("frame is not a valid aural.v1.RpcRequest envelope"), on: context)
-            return
+            return Self.encode(RPCError.invalidArgument("frame is not a valid aural.v1.RpcRequest envelope"))
+        }
+        guard let route = router.routes[request.method] else {
+            return Self.encode(RPCError.unimplemented("unknown method \(request.method)"))
         }
         let requestID = request.metadata[RPCMetadataKey.requestID] ?? UUID().uuidString.lowercased()
         var callLogger = logger
@@ -146,39 +185,24 @@ public final class RPCServer: Service, Sendable {
         if let traceparent = request.metadata[RPCMetadataKey.traceparent] {
             callLogger[metadataKey: "traceparent"] = "\(traceparent)"
         }
-        guard let route = router.routes[request.method] else {
-            await send(RPCError.unimplemented("unknown method \(request.method)"), on: context)
-            return
-        }
-        let timeout: Duration = request.timeoutMs > 0 ? .milliseconds(request.timeoutMs) : configuration.defaultTimeout
+        let timeoutMilliseconds = request.timeoutMs > 0
+            ? request.timeoutMs : UInt64(configuration.defaultTimeout / .milliseconds(1))
         let call = RPCCallContext(
             method: request.method, requestID: requestID, metadata: request.metadata,
-            deadline: receivedAt + timeout, logger: callLogger)
+            deadline: receivedAt + .milliseconds(timeoutMilliseconds), logger: callLogger)
 
         let key = route.idempotent ? nil : request.metadata[RPCMetadataKey.idempotencyKey].map { request.method + "\u{0}" + $0 }
         if let key, case .replay(let reply) = await idempotency.claim(key) {
             callLogger.debug("replaying reply to a duplicate request")
-            await send(reply, on: context)
-            return
+            return reply
         }
-        // The reply is sent as soon as the handler finishes or the deadline
-        // passes, whichever is first; a handler that ignores cancellation
-        // keeps this context busy until it returns, so work stays bounded.
-        await withTaskGroup(of: ([UInt8], RPCStatusCode)?.self) { group in
-            group.addTask { await self.execute(route, request.payload, call) }
-            group.addTask {
-                try? await Task.sleep(until: call.deadline)
-                if Task.isCancelled { return nil }
-                return (Self.encode(RPCError.deadlineExceeded("deadline of \(timeout) exceeded")), .deadlineExceeded)
-            }
-            guard let first = await group.next(), let (reply, code) = first else { return }
-            group.cancelAll()
-            if let key {
-                let transient: Set<RPCStatusCode> = [.deadlineExceeded, .unavailable, .cancelled, .resourceExhausted]
-                idempotency.finish(key, reply: reply, cacheable: !transient.contains(code))
-            }
-            await send(reply, on: context)
+        let ticket = slot.begin(deadline: receivedAtMilliseconds + timeoutMilliseconds, timeoutMilliseconds: timeoutMilliseconds)
+        let (reply, code) = await execute(route, request.payload, call)
+        if let key {
+            let transient: Set<RPCStatusCode> = [.deadlineExceeded, .unavailable, .cancelled, .resourceExhausted]
+            idempotency.finish(key, reply: reply, cacheable: !transient.contains(code))
         }
+        return slot.finish(ticket) ? reply : nil
     }
 
     private func execute(_ route: RPCRouter.Route, _ payload: Data, _ call: RPCCallContext) async -> ([UInt8], RPCStatusCode) {
@@ -206,19 +230,6 @@ public final class RPCServer: Service, Sendable {
         reply.status.code = error.code
         reply.status.message = error.message
         return (try? reply.serializedBytes()) ?? []
-    }
-
-    private func send(_ error: RPCError, on context: NNGContext) async {
-        await send(Self.encode(error), on: context)
-    }
-
-    private func send(_ reply: [UInt8], on context: NNGContext) async {
-        do {
-            try await context.send(reply, timeoutMilliseconds: 10_000)
-        } catch {
-            // The requester went away (or resent elsewhere); nothing to do.
-            logger.debug("reply not sent", metadata: ["error": "\(error)"])
-        }
     }
 }
 

@@ -2,15 +2,30 @@ import CNNG
 import Synchronization
 
 /// One nng AIO handle bridged to Swift concurrency. The nng completion
-/// callback only resumes the waiting continuation (callbacks run on nng's
-/// small shared pool and must never block), so no thread is held per
-/// operation. One operation at a time per handle.
+/// callback never blocks (callbacks run on nng's small shared pool): it either
+/// resumes the waiting task or, for a chained operation, starts the next step
+/// itself — a send followed by a receive costs one hand-over to Swift instead
+/// of two. One operation (or chain) at a time per handle.
 final class AsyncIO: @unchecked Sendable {
+    /// A receive started from the callback once the first step finished.
+    struct ThenReceive {
+        let context: nng_ctx
+        /// `nng_clock()` milliseconds; 0 means no timeout.
+        let deadline: nng_time
+        /// Receive even when the first step (a reply) failed: a server must
+        /// go on serving when one requester has gone away.
+        let evenAfterFailure: Bool
+        let interruptible: Bool
+    }
+
     private struct State {
         var continuation: CheckedContinuation<Int32, Never>?
+        var thenReceive: ThenReceive?
         var cancelled = false
         var interruptible = false
         var interrupted = false
+
+        var mustStop: Bool { cancelled || (interruptible && interrupted) }
     }
 
     private var aio: OpaquePointer?
@@ -18,8 +33,7 @@ final class AsyncIO: @unchecked Sendable {
 
     init() throws(NNGError) {
         var handle: OpaquePointer?
-        let rv = nng_aio_alloc(&handle, asyncIOCompletion, Unmanaged.passUnretained(self).toOpaque())
-        try nngCheck(rv)
+        try nngCheck(nng_aio_alloc(&handle, asyncIOCompletion, Unmanaged.passUnretained(self).toOpaque()))
         aio = handle
     }
 
@@ -30,25 +44,47 @@ final class AsyncIO: @unchecked Sendable {
     }
 
     fileprivate func complete() {
-        let continuation = state.withLock { state in
+        let result = nng_aio_result(aio)
+        enum Next { case resume(CheckedContinuation<Int32, Never>?, Int32), receive(ThenReceive) }
+        let next = state.withLock { state -> Next in
+            if let step = state.thenReceive {
+                state.thenReceive = nil
+                if result == 0 || step.evenAfterFailure {
+                    state.interruptible = step.interruptible
+                    if !state.mustStop { return .receive(step) }
+                    defer { state.continuation = nil }
+                    return .resume(state.continuation, Int32(NNG_ECANCELED.rawValue))
+                }
+            }
             defer { state.continuation = nil }
-            return state.continuation
+            return .resume(state.continuation, result)
         }
-        continuation?.resume(returning: nng_aio_result(aio))
+        switch next {
+        case .resume(let continuation, let code):
+            continuation?.resume(returning: code)
+        case .receive(let step):
+            if let unsent = takeMessage() { nng_msg_free(unsent) }
+            nng_aio_set_timeout(aio, step.deadline == 0 ? NNG_DURATION_INFINITE : Self.milliseconds(until: step.deadline))
+            nng_ctx_recv(step.context, aio)
+            cancelIfStopped()
+        }
     }
 
-    /// Starts an operation with `start(aio)` and waits for it to finish.
-    /// Returns nng's result code (0 on success). Task cancellation cancels the
-    /// operation (`NNG_ECANCELED`). When `interruptible`, `interrupt()` cancels
-    /// it too — used to stop idle receives at shutdown without touching replies.
-    func perform(timeoutMilliseconds: Int32, interruptible: Bool = false, _ start: (OpaquePointer) -> Void) async -> Int32 {
+    /// Starts an operation with `start(aio)` and waits for it (and the chained
+    /// receive, if any) to finish. Returns nng's result code (0 on success).
+    /// Task cancellation cancels the operation (`NNG_ECANCELED`). When
+    /// `interruptible`, `interrupt()` cancels it too — used to stop idle
+    /// receives at shutdown without touching replies.
+    func perform(timeoutMilliseconds: Int32, interruptible: Bool = false, thenReceive: ThenReceive? = nil,
+                 _ start: (OpaquePointer) -> Void) async -> Int32 {
         nng_aio_set_timeout(aio, timeoutMilliseconds)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
                 let refuse = state.withLock { state -> Bool in
-                    if state.cancelled || (interruptible && state.interrupted) { return true }
-                    state.continuation = continuation
                     state.interruptible = interruptible
+                    if state.mustStop { return true }
+                    state.continuation = continuation
+                    state.thenReceive = thenReceive
                     return false
                 }
                 if refuse {
@@ -56,14 +92,18 @@ final class AsyncIO: @unchecked Sendable {
                     return
                 }
                 start(aio!)
-                // A cancel that raced with `start` found nothing to cancel; repeat it.
-                let cancelNow = state.withLock { $0.cancelled || ($0.interruptible && $0.interrupted) }
-                if cancelNow { nng_aio_cancel(aio) }
+                cancelIfStopped()
             }
         } onCancel: {
             state.withLock { $0.cancelled = true }
             nng_aio_cancel(aio)
         }
+    }
+
+    /// A cancel that raced with starting an operation found nothing to
+    /// cancel; repeat it once the operation is running.
+    private func cancelIfStopped() {
+        if state.withLock({ $0.mustStop }) { nng_aio_cancel(aio) }
     }
 
     /// Cancels the current operation if it is interruptible, and every later
@@ -79,13 +119,10 @@ final class AsyncIO: @unchecked Sendable {
     /// Cancels whatever operation is running (used when a connection drops).
     func cancelCurrent() { nng_aio_cancel(aio) }
 
-    /// Resets the one-shot task-cancellation flag before the handle is reused
-    /// by another task.
+    /// Clears the one-shot task-cancellation flag before another task reuses the handle.
     func resetCancellation() { state.withLock { $0.cancelled = false } }
 
-    var handle: OpaquePointer { aio! }
-
-    /// Takes the received message out of the handle.
+    /// Takes the message out of the handle (a received one, or an unsent one after a failed send).
     func takeMessage() -> OpaquePointer? {
         let msg = nng_aio_get_msg(aio)
         nng_aio_set_msg(aio, nil)
@@ -93,6 +130,11 @@ final class AsyncIO: @unchecked Sendable {
     }
 
     func setMessage(_ msg: OpaquePointer) { nng_aio_set_msg(aio, msg) }
+
+    static func milliseconds(until deadline: nng_time) -> Int32 {
+        let now = nng_clock()
+        return deadline > now ? Int32(clamping: deadline - now) : 1
+    }
 }
 
 private func asyncIOCompletion(_ arg: UnsafeMutableRawPointer?) {

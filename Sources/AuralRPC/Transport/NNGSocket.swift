@@ -90,20 +90,40 @@ final class NNGContext: Sendable {
         try nngCheck(nng_ctx_set_ms(raw, option, milliseconds))
     }
 
-    func send(_ bytes: [UInt8], timeoutMilliseconds: Int32) async throws(NNGError) {
-        let msg = try NNGMessage.make(bytes)
-        io.setMessage(msg)
-        let rv = await io.perform(timeoutMilliseconds: timeoutMilliseconds) { nng_ctx_send(raw, $0) }
-        if rv != 0 {
-            // On failure the message is still ours.
-            if let unsent = io.takeMessage() { nng_msg_free(unsent) }
-            throw NNGError(rv)
-        }
+    /// Sends `bytes` (with `io`, the context's own handle by default).
+    func send(_ bytes: [UInt8], timeoutMilliseconds: Int32, using io: AsyncIO? = nil) async throws(NNGError) {
+        _ = try await send(bytes, timeoutMilliseconds: timeoutMilliseconds, using: io ?? self.io, thenReceive: nil)
     }
 
     func receive(timeoutMilliseconds: Int32, interruptible: Bool = false) async throws(NNGError) -> [UInt8] {
         let rv = await io.perform(timeoutMilliseconds: timeoutMilliseconds, interruptible: interruptible) { nng_ctx_recv(raw, $0) }
         try nngCheck(rv)
         return NNGMessage.consume(io.takeMessage()!)
+    }
+
+    /// Client: sends a request and receives its reply, both before `deadline`
+    /// (`nng_clock()` milliseconds).
+    func request(_ bytes: [UInt8], deadline: nng_time) async throws(NNGError) -> [UInt8] {
+        let step = AsyncIO.ThenReceive(context: raw, deadline: deadline, evenAfterFailure: false, interruptible: false)
+        return try await send(bytes, timeoutMilliseconds: AsyncIO.milliseconds(until: deadline), using: io, thenReceive: step)!
+    }
+
+    /// Server: sends a reply, then waits for the next request. The receive
+    /// happens even if the reply could not be delivered, and is interruptible.
+    func replyThenReceive(_ bytes: [UInt8]) async throws(NNGError) -> [UInt8] {
+        let step = AsyncIO.ThenReceive(context: raw, deadline: 0, evenAfterFailure: true, interruptible: true)
+        return try await send(bytes, timeoutMilliseconds: 10_000, using: io, thenReceive: step)!
+    }
+
+    private func send(_ bytes: [UInt8], timeoutMilliseconds: Int32, using io: AsyncIO,
+                      thenReceive: AsyncIO.ThenReceive?) async throws(NNGError) -> [UInt8]? {
+        io.setMessage(try NNGMessage.make(bytes))
+        let rv = await io.perform(timeoutMilliseconds: timeoutMilliseconds, thenReceive: thenReceive) { nng_ctx_send(raw, $0) }
+        guard rv == 0 else {
+            // A message still in the handle was never sent and is still ours.
+            if let unsent = io.takeMessage() { nng_msg_free(unsent) }
+            throw NNGError(rv)
+        }
+        return thenReceive == nil ? nil : NNGMessage.consume(io.takeMessage()!)
     }
 }
