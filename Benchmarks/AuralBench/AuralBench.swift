@@ -23,12 +23,17 @@ struct RPCBench: AsyncParsableCommand {
     @Option(help: "Directory holding rpc-fixture (release build).") var binDir: String
     @Option(help: "Raw nng C benchmark binary.") var nngBench: String
     @Option(help: "gRPC benchmark binary (skipped when absent).") var grpcBench: String?
+    @Option(help: "Only these measurements, e.g. ipc64 (for profiling).") var only: [String] = []
 
     func run() async throws {
         var aural: [String: LoadResult] = [:]
         for transport in ["ipc", "tcp"] {
             for inflight in [1, 64] {
                 let name = "\(transport)\(inflight)"
+                if !only.isEmpty {
+                    if only.contains(name) { report("aural_\(name)", try await measureAural(transport: transport, inflight: inflight)) }
+                    continue
+                }
                 let raw = try await measureExternal(
                     server: [nngBench, "server", address(transport)], client: { url in
                         [nngBench, "client", url, "--inflight", "\(inflight)", "--size", "\(size)", "--duration", "\(duration)"]
@@ -41,7 +46,7 @@ struct RPCBench: AsyncParsableCommand {
                 emit("\(name)_p50_overhead", ours.p50Microseconds - raw.p50Microseconds, "us")
             }
         }
-        if let grpcBench, FileManager.default.isExecutableFile(atPath: grpcBench) {
+        if only.isEmpty, let grpcBench, FileManager.default.isExecutableFile(atPath: grpcBench) {
             for inflight in [1, 64] {
                 let port = Int.random(in: 20_000...60_000)
                 let grpc = try await measureExternal(

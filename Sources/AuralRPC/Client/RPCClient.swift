@@ -29,6 +29,7 @@ public final class RPCClient: Sendable {
     private let pool: ContextPool
     private let logger: Logger
     private let dropWatcher: Unmanaged<ContextPool>
+    private let requestIDs = RequestIDGenerator()
 
     /// Dials each of `urls` in the background; calls queue until a connection is up.
     public init(dialing urls: [String], configuration: RPCClientConfiguration = .init(), logger: Logger) throws(NNGError) {
@@ -67,7 +68,7 @@ public final class RPCClient: Sendable {
         envelope.method = method.name
         envelope.metadata = metadata
         if envelope.metadata[RPCMetadataKey.requestID] == nil {
-            envelope.metadata[RPCMetadataKey.requestID] = UUID().uuidString.lowercased()
+            envelope.metadata[RPCMetadataKey.requestID] = requestIDs.next()
         }
         if !method.idempotent, envelope.metadata[RPCMetadataKey.idempotencyKey] == nil {
             envelope.metadata[RPCMetadataKey.idempotencyKey] = envelope.metadata[RPCMetadataKey.requestID]

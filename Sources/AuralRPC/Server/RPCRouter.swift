@@ -8,8 +8,17 @@ public struct RPCCallContext: Sendable {
     public let requestID: String
     public let metadata: [String: String]
     public let deadline: ContinuousClock.Instant
-    /// Carries `request-id` (and `traceparent` when present) as metadata.
-    public let logger: Logger
+    let baseLogger: Logger
+
+    /// Carries `request-id`, `method` and `traceparent` (when present) as
+    /// metadata. Built on use: most calls never log.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "request-id"] = "\(requestID)"
+        logger[metadataKey: "method"] = "\(method)"
+        if let traceparent { logger[metadataKey: "traceparent"] = "\(traceparent)" }
+        return logger
+    }
 
     public var traceparent: String? { metadata[RPCMetadataKey.traceparent] }
 

@@ -41,6 +41,7 @@ public final class RPCServer: Service, Sendable {
     private let idempotency: IdempotencyCache
     private let startedAt = ContinuousClock.now
     private let inFlight = CallCounter()
+    private let requestIDs = RequestIDGenerator()
 
     public init(configuration: RPCServerConfiguration, router: RPCRouter, logger: Logger) throws(NNGError) {
         self.configuration = configuration
@@ -178,29 +179,22 @@ public final class RPCServer: Service, Sendable {
         guard let route = router.routes[request.method] else {
             return Self.encode(RPCError.unimplemented("unknown method \(request.method)"))
         }
-        let requestID = request.metadata[RPCMetadataKey.requestID] ?? UUID().uuidString.lowercased()
-        var callLogger = logger
-        callLogger[metadataKey: "request-id"] = "\(requestID)"
-        callLogger[metadataKey: "method"] = "\(request.method)"
-        if let traceparent = request.metadata[RPCMetadataKey.traceparent] {
-            callLogger[metadataKey: "traceparent"] = "\(traceparent)"
-        }
+        let requestID = request.metadata[RPCMetadataKey.requestID] ?? "server-" + requestIDs.next()
         let timeoutMilliseconds = request.timeoutMs > 0
             ? request.timeoutMs : UInt64(configuration.defaultTimeout / .milliseconds(1))
         let call = RPCCallContext(
             method: request.method, requestID: requestID, metadata: request.metadata,
-            deadline: receivedAt + .milliseconds(timeoutMilliseconds), logger: callLogger)
+            deadline: receivedAt + .milliseconds(timeoutMilliseconds), baseLogger: logger)
 
         let key = route.idempotent ? nil : request.metadata[RPCMetadataKey.idempotencyKey].map { request.method + "\u{0}" + $0 }
         if let key, case .replay(let reply) = await idempotency.claim(key) {
-            callLogger.debug("replaying reply to a duplicate request")
+            call.logger.debug("replaying reply to a duplicate request")
             return reply
         }
         let ticket = slot.begin(deadline: receivedAtMilliseconds + timeoutMilliseconds, timeoutMilliseconds: timeoutMilliseconds)
         let (reply, code) = await execute(route, request.payload, call)
         if let key {
-            let transient: Set<RPCStatusCode> = [.deadlineExceeded, .unavailable, .cancelled, .resourceExhausted]
-            idempotency.finish(key, reply: reply, cacheable: !transient.contains(code))
+            idempotency.finish(key, reply: reply, cacheable: !Self.transientCodes.contains(code))
         }
         return slot.finish(ticket) ? reply : nil
     }
@@ -224,6 +218,9 @@ public final class RPCServer: Service, Sendable {
             return (Self.encode(RPCError.internalError("internal error (request \(call.requestID))")), .internal)
         }
     }
+
+    /// Outcomes a retry with the same idempotency key should run again for.
+    private static let transientCodes: Set<RPCStatusCode> = [.deadlineExceeded, .unavailable, .cancelled, .resourceExhausted]
 
     static func encode(_ error: RPCError) -> [UInt8] {
         var reply = Aural_V1_RpcReply()
