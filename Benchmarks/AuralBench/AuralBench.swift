@@ -57,7 +57,7 @@ struct RPCBench: AsyncParsableCommand {
                 emit("ipc\(inflight)_vs_grpc_ratio", aural["ipc\(inflight)"]!.throughput / grpc.throughput, "x")
                 emit("tcp\(inflight)_vs_grpc_ratio", aural["tcp\(inflight)"]!.throughput / grpc.throughput, "x")
             }
-        } else {
+        } else if only.isEmpty {
             FileHandle.standardError.write(Data("aural-bench: gRPC baseline not built; skipping (see Benchmarks/grpc)\n".utf8))
         }
     }

@@ -87,14 +87,28 @@ final class ChildProcess: @unchecked Sendable {
 
     func stop() {
         process.terminate()
+        // A server that ignores SIGTERM for 5 s is killed.
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { if self.process.isRunning { kill(pid, SIGKILL) } }
         process.waitUntilExit()
     }
 
-    static func output(of arguments: [String]) async throws -> String {
+    /// Runs a program to completion; one that is still running after
+    /// `limit` is killed, so a hung baseline cannot hang the benchmark.
+    static func output(of arguments: [String], limit: Duration = .seconds(60)) async throws -> String {
         let child = try ChildProcess(arguments: arguments)
+        let pid = child.process.processIdentifier
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            kill(pid, SIGKILL)
+        }
+        defer { watchdog.cancel() }
         let handle = child.stdout.fileHandleForReading
         let data = try await onThread { handle.readDataToEndOfFile() }
         child.process.waitUntilExit()
+        guard child.process.terminationReason == .exit, child.process.terminationStatus == 0 else {
+            throw BenchError("\(arguments[0]) failed or timed out: \(String(decoding: data, as: UTF8.self))")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }
