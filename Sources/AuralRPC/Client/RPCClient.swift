@@ -20,15 +20,14 @@ public struct RPCClientConfiguration: Sendable {
 
 /// Calls Aural RPC methods over one nng REQ socket with many calls in flight.
 /// Every call has a deadline, which travels in the envelope so the server
-/// stops working on it too. Idempotent methods are retried per `RetryPolicy`
-/// and resent by nng when their connection drops; mutating ones carry an
-/// idempotency key and fail with `UNAVAILABLE` when their connection drops.
+/// stops working on it too. A call whose connection drops fails with
+/// `UNAVAILABLE`; idempotent methods are then retried per `RetryPolicy`,
+/// mutating ones carry an idempotency key so a caller may retry them safely.
 public final class RPCClient: Sendable {
     public let configuration: RPCClientConfiguration
     private let socket: NNGSocket
     private let pool: ContextPool
     private let logger: Logger
-    private let dropWatcher: Unmanaged<ContextPool>
     private let requestIDs = RequestIDGenerator()
 
     /// Dials each of `urls` in the background; calls queue until a connection is up.
@@ -37,8 +36,6 @@ public final class RPCClient: Sendable {
         self.logger = logger
         socket = try NNGSocket(.request, maxReceiveBytes: configuration.maxMessageBytes * 2)
         pool = ContextPool(socket: socket, limit: configuration.maxInFlight)
-        dropWatcher = Unmanaged.passRetained(pool)
-        try nngCheck(nng_pipe_notify(socket.raw, NNG_PIPE_EV_REM_POST, pipeRemoved, dropWatcher.toOpaque()))
         for url in urls { try socket.dial(url) }
     }
 
@@ -46,10 +43,7 @@ public final class RPCClient: Sendable {
         try self.init(dialing: [url], configuration: configuration, logger: logger)
     }
 
-    deinit {
-        close()
-        dropWatcher.release()
-    }
+    deinit { close() }
 
     /// Closes the socket; calls in flight fail with `UNAVAILABLE`.
     public func close() {
@@ -82,7 +76,7 @@ public final class RPCClient: Sendable {
         var attempt = 1
         while true {
             do throws(RPCError) {
-                let payload = try await attemptCall(&envelope, deadline: deadline, mutating: !method.idempotent)
+                let payload = try await attemptCall(&envelope, deadline: deadline)
                 do {
                     return try Response(serializedBytes: payload)
                 } catch {
@@ -100,7 +94,7 @@ public final class RPCClient: Sendable {
         }
     }
 
-    private func attemptCall(_ envelope: inout Aural_V1_RpcRequest, deadline: ContinuousClock.Instant, mutating: Bool) async throws(RPCError) -> Data {
+    private func attemptCall(_ envelope: inout Aural_V1_RpcRequest, deadline: ContinuousClock.Instant) async throws(RPCError) -> Data {
         let remaining = deadline - .now
         guard remaining > .zero else { throw .deadlineExceeded("deadline passed before the call was sent") }
         envelope.timeoutMs = UInt64(max(1, (remaining / .milliseconds(1)).rounded(.up)))
@@ -112,18 +106,17 @@ public final class RPCClient: Sendable {
             throw .resourceExhausted("request of \(frame.count) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes")
         }
 
-        let client: ClientContext
-        do { client = try await pool.acquire() } catch {
+        let context: NNGContext
+        do { context = try await pool.acquire() } catch {
             throw .unavailable("client is closed")
         }
-        defer { pool.release(client) }
-        if mutating { pool.markMutating(client) }
+        defer { pool.release(context) }
 
         let replyFrame: [UInt8]
-        do {
-            replyFrame = try await client.context.request(frame, deadline: nng_clock() + UInt64(Self.milliseconds(until: deadline)))
+        do throws(NNGError) {
+            replyFrame = try await context.request(frame, deadline: nng_clock() + UInt64(Self.milliseconds(until: deadline)))
         } catch {
-            throw translate(error, connectionLost: client.connectionLost.load(ordering: .relaxed), method: envelope.method)
+            throw translate(error, method: envelope.method)
         }
         let reply: Aural_V1_RpcReply
         do { reply = try Aural_V1_RpcReply(serializedBytes: replyFrame) } catch {
@@ -133,10 +126,12 @@ public final class RPCClient: Sendable {
         return reply.payload
     }
 
-    private func translate(_ error: NNGError, connectionLost: Bool, method: String) -> RPCError {
+    private func translate(_ error: NNGError, method: String) -> RPCError {
         switch error {
         case .timedOut: .deadlineExceeded("no reply to \(method) before the deadline")
-        case .cancelled where connectionLost:
+        // With the resend timer off, nng fails a call whose connection drops
+        // instead of resending it; only idempotent methods are then retried.
+        case .connectionReset:
             .unavailable("connection lost while \(method) was in flight; it may or may not have run")
         case .cancelled: .cancelled("call to \(method) cancelled")
         case .closed: .unavailable("client is closed")
@@ -148,8 +143,4 @@ public final class RPCClient: Sendable {
         let remaining = deadline - .now
         return Int32(min(Double(Int32.max), max(1, (remaining / .milliseconds(1)).rounded(.up))))
     }
-}
-
-private func pipeRemoved(_ pipe: nng_pipe, _ event: nng_pipe_ev, _ arg: UnsafeMutableRawPointer?) {
-    Unmanaged<ContextPool>.fromOpaque(arg!).takeUnretainedValue().connectionDropped()
 }

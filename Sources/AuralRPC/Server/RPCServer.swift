@@ -107,8 +107,11 @@ public final class RPCServer: Service, Sendable {
         } onGracefulShutdown: {
             self.stopReceiving()
         }
-        socket.close()
-        logger.info("stopped")
+        if await socket.close(waitingAtMost: .seconds(2)) {
+            logger.info("stopped")
+        } else {
+            logger.warning("stopped; the nng socket did not close within 2 s (nanomsg/nng#1543)")
+        }
     }
 
     /// Stops taking new requests; calls in progress still reply.

@@ -1,4 +1,6 @@
 import CNNG
+import Foundation
+import Synchronization
 
 /// An nng socket of one of the four protocols Aural uses. Options that bound
 /// resource use are set before any dial or listen (DESIGN.md §3).
@@ -48,6 +50,26 @@ public final class NNGSocket: Sendable {
     /// Closes the socket; pending operations on it finish with `NNG_ECLOSED`.
     public func close() {
         _ = nng_close(raw)
+    }
+
+    /// Closes the socket on its own thread and waits at most `limit`.
+    /// nng 1.5.2 can hang in close after a peer dropped with requests in
+    /// flight (nanomsg/nng#1543); a service shutting down must still exit.
+    /// Returns false when the close did not finish in time.
+    @discardableResult
+    public func close(waitingAtMost limit: Duration) async -> Bool {
+        let raw = self.raw
+        return await withCheckedContinuation { continuation in
+            let outcome = FirstOutcome(continuation)
+            Thread {
+                _ = nng_close(raw)
+                outcome.resume(returning: true)
+            }.start()
+            Task {
+                try? await Task.sleep(for: limit)
+                outcome.resume(returning: false)
+            }
+        }
     }
 
     /// Sends without waiting (PUB never blocks: it drops when a peer is slow).
@@ -125,5 +147,18 @@ final class NNGContext: Sendable {
             throw NNGError(rv)
         }
         return thenReceive == nil ? nil : NNGMessage.consume(io.takeMessage()!)
+    }
+}
+
+/// Resumes a continuation with whichever of several racers finishes first.
+final class FirstOutcome<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(returning value: Value) {
+        continuation.withLock { $0.take() }?.resume(returning: value)
     }
 }
