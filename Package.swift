@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "AuralRPC", targets: ["AuralRPC"]),
         .library(name: "AuralWire", targets: ["AuralWire"]),
+        .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
     ],
@@ -40,6 +41,9 @@ let package = Package(
             ]
         ),
 
+        // Decode/encode, resampling, STFT and spectral helpers; no sockets, no HTTP.
+        .target(name: "AuralAudio", dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]),
+
         // A real RPC server process for integration tests, the C interop test and benchmarks.
         .executableTarget(
             name: "RPCFixture",
@@ -70,5 +74,6 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]
         ),
+        .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio"]),
     ]
 )
