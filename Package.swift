@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "AuralRPC", targets: ["AuralRPC"]),
         .library(name: "AuralWire", targets: ["AuralWire"]),
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
+        .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
     ],
@@ -44,6 +45,8 @@ let package = Package(
         // Decode/encode, resampling, STFT and spectral helpers; no sockets, no HTTP.
         .target(name: "AuralAudio", dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]),
 
+        .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
+
         // A real RPC server process for integration tests, the C interop test and benchmarks.
         .executableTarget(
             name: "RPCFixture",
@@ -75,5 +78,6 @@ let package = Package(
             dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]
         ),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio"]),
+        .testTarget(name: "AuralSeparationTests", dependencies: ["AuralSeparation", "AuralAudio"]),
     ]
 )
