@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "AuralWire", targets: ["AuralWire"]),
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
+        .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
     ],
@@ -46,6 +47,27 @@ let package = Package(
         .target(name: "AuralAudio", dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]),
 
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
+        // Blob storage: local files now, S3-compatible later.
+        .target(name: "AuralBlob"),
+
+        // RPC faces of the stages: wire messages in, library calls, wire messages out.
+        .target(
+            name: "AuralServices",
+            dependencies: [
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralBlob",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Thin executables: configuration, wiring, run.
+        .executableTarget(
+            name: "SeparationService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // A real RPC server process for integration tests, the C interop test and benchmarks.
         .executableTarget(
@@ -65,10 +87,15 @@ let package = Package(
             path: "Benchmarks/AuralBench"
         ),
 
+        .target(
+            name: "AuralTestSupport",
+            dependencies: ["AuralRPC", "AuralWire", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/AuralTestSupport"
+        ),
         .testTarget(
             name: "AuralRPCTests",
             dependencies: [
-                "AuralRPC", "AuralWire", "CNNG",
+                "AuralRPC", "AuralWire", "CNNG", "AuralTestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,7 +104,10 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]
         ),
-        .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio"]),
-        .testTarget(name: "AuralSeparationTests", dependencies: ["AuralSeparation", "AuralAudio"]),
+        .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralTestSupport"]),
+        .testTarget(
+            name: "AuralSeparationTests",
+            dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
+        ),
     ]
 )

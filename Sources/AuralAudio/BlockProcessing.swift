@@ -17,12 +17,14 @@ public struct BlockProcessor: Sendable {
     ///   - process: turns one input block into `outputs` buffers of the same length.
     ///   - emit: receives finished output audio in order (`outputs` buffers at a time).
     ///   - progress: fraction of the input done, after each block.
+    ///   - shouldStop: checked before each block; true ends the run early.
     public func run(
         reader: AudioFileReader,
         outputs: Int,
         process: (AudioBuffer) throws -> [AudioBuffer],
         emit: ([AudioBuffer]) throws -> Void,
-        progress: (Double) -> Void = { _ in }
+        progress: (Double) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
     ) throws {
         let rate = reader.info.sampleRate
         let blockFrames = Int(blockSeconds * Double(rate))
@@ -32,7 +34,7 @@ public struct BlockProcessor: Sendable {
         var position = 0
         try reader.seek(toFrame: 0)
         var pending: AudioBuffer? = try reader.read(frames: blockFrames)
-        while let block = pending {
+        while let block = pending, !shouldStop() {
             let results = try process(block)
             precondition(results.count == outputs && results.allSatisfy { $0.frameCount == block.frameCount },
                          "process must return \(outputs) buffers as long as its block")
@@ -56,7 +58,7 @@ public struct BlockProcessor: Sendable {
             progress(min(1, Double(min(position, reader.info.frameCount)) / Double(max(1, reader.info.frameCount))))
             pending = next
         }
-        progress(1)
+        if !shouldStop() { progress(1) }
     }
 
     /// Fades `outgoing` out and `incoming` in over their (equal) length.

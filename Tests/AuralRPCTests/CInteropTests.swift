@@ -1,4 +1,5 @@
 import AuralRPC
+import AuralTestSupport
 import Foundation
 import Testing
 

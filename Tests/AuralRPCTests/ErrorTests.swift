@@ -1,4 +1,5 @@
 import AuralRPC
+import AuralTestSupport
 import AuralWire
 import Foundation
 import Testing

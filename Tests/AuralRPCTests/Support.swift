@@ -1,37 +1,9 @@
 import AuralRPC
+import AuralTestSupport
 import AuralWire
 import CNNG
 import Foundation
-import Logging
-
-let testLogger: Logger = {
-    var logger = Logger(label: "aural.tests")
-    logger.logLevel = .critical
-    return logger
-}()
-
-/// A fresh address for each test so tests can run in parallel.
-enum TestAddress {
-    static func ipc() -> String { "ipc:///tmp/aural-test-\(UUID().uuidString.prefix(8)).ipc" }
-    static func inproc() -> String { "inproc://aural-test-\(UUID().uuidString)" }
-    static func tcp() -> String { "tcp://127.0.0.1:\(Int.random(in: 20_000...60_000))" }
-}
-
-/// The directory holding the built products (rpc-fixture, the test bundle).
-let productsDirectory: URL = {
-    if let override = ProcessInfo.processInfo.environment["AURAL_BIN_DIR"] {
-        return URL(fileURLWithPath: override)
-    }
-    var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    while url.path != "/" {
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("rpc-fixture").path) { return url }
-        url.deleteLastPathComponent()
-    }
-    fatalError("rpc-fixture not found; build with `swift build --build-tests` first")
-}()
-
-let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+import SwiftProtobuf
 
 /// An in-process server serving on `url` until the test ends.
 final class RunningServer: Sendable {
@@ -53,56 +25,10 @@ final class RunningServer: Sendable {
     }
 }
 
-/// A child process running the `rpc-fixture` executable.
-final class FixtureProcess: @unchecked Sendable {
-    let process = Process()
-    let url: String
-
-    static func start(url: String, extraArguments: [String] = []) async throws -> FixtureProcess {
-        try await blocking { try FixtureProcess(url: url, extraArguments: extraArguments) }
-    }
-
-    private init(url: String, extraArguments: [String]) throws {
-        self.url = url
-        process.executableURL = productsDirectory.appendingPathComponent("rpc-fixture")
-        process.arguments = ["--listen", url, "--log-level", "error"] + extraArguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        // Wait for "ready" so the listener exists before the test proceeds.
-        let line = output.fileHandleForReading.readLine()
-        guard line == "ready" else { throw FixtureError.notReady(line ?? "<eof>") }
-    }
-
-    func kill() async {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        await waitForExit()
-    }
-
-    func terminate() { process.terminate() }
-
-    func waitForExit() async {
-        let process = self.process
-        _ = try? await blocking { process.waitUntilExit() }
-    }
-
-    deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-    }
-}
-
-enum FixtureError: Error { case notReady(String) }
-
-extension FileHandle {
-    /// Reads one line byte by byte (the fixture writes only "ready\n").
-    func readLine() -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = readData(ofLength: 1)
-            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
-        }
+/// The `rpc-fixture` executable (Health, Echo and the Fixture methods).
+enum FixtureProcess {
+    static func start(url: String) async throws -> ServiceProcess {
+        try await ServiceProcess.start("rpc-fixture", arguments: ["--listen", url, "--log-level", "error"], healthURL: url)
     }
 }
 
@@ -144,13 +70,5 @@ func envelope(_ method: String, _ payload: some SwiftProtobufMessage, metadata: 
     return try request.serializedBytes()
 }
 
-import SwiftProtobuf
-typealias SwiftProtobufMessage = SwiftProtobuf.Message
 
-/// Runs blocking work (raw nng calls, waiting on pipes) on its own thread so
-/// it never occupies Swift's cooperative pool, which has one thread per core.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
+typealias SwiftProtobufMessage = SwiftProtobuf.Message
