@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/AuralBench"
