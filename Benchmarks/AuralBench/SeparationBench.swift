@@ -14,7 +14,19 @@ struct SeparationBench: AsyncParsableCommand {
     @Option(help: "Minutes of audio for the peak-memory run (0 skips it).") var memoryMinutes: Int = 60
 
     func run() async throws {
-        let separator = Separator()
+        var configuration = Separator.Configuration()
+        let env = ProcessInfo.processInfo.environment
+        if let v = env["SWEEP_COMB"].flatMap(Double.init) { configuration.combWidth = v }
+        if let v = env["SWEEP_CENTRE"].flatMap(Float.init) { configuration.centreExponent = v }
+        if let v = env["SWEEP_VH"].flatMap(Float.init) { configuration.vocalHarmonicExponent = v }
+        if let v = env["SWEEP_FFT"].flatMap(Int.init) { configuration.fftSize = v; configuration.hopSize = v / 4 }
+        if let v = env["SWEEP_HSEC"].flatMap(Double.init) { configuration.harmonicSeconds = v }
+        if let v = env["SWEEP_PHZ"].flatMap(Double.init) { configuration.percussiveHz = v }
+        if let v = env["SWEEP_POW"].flatMap(Float.init) { configuration.maskPower = v }
+        if let v = env["SWEEP_MCENTRE"].flatMap(Float.init) { configuration.melodyCentreExponent = v }
+        if let v = env["SWEEP_OCTAVE"].flatMap(Float.init) { configuration.octaveRatio = v }
+        if let v = env["SWEEP_VOICING"].flatMap(Float.init) { configuration.voicingThreshold = v }
+        let separator = Separator(configuration: configuration)
         let folders = try FileManager.default.contentsOfDirectory(atPath: songs).filter { $0.hasPrefix("song-") }.sorted()
         var scores: [String: [Double]] = [:]
         for folder in folders {
@@ -22,6 +34,39 @@ struct SeparationBench: AsyncParsableCommand {
             let mix = try AudioFile.read(directory + "/mix.wav")
             let stems = try separator.separate(mix)
             let reference = try separator.referenceHPSS(mix)
+            // Diagnostic: the same separation given the true melody (an upper
+            // bound for the pitch-guided vocal mask).
+            let truthData = try Data(contentsOf: URL(fileURLWithPath: directory + "/truth.json"))
+            let truthJSON = try JSONSerialization.jsonObject(with: truthData) as! [String: Any]
+            let frames = (truthJSON["melody_frames"] as! [String: Any])["f0_hz"] as? [Double] ?? []
+            let hop = (truthJSON["melody_frames"] as! [String: Any])["hop_seconds"] as? Double ?? 0.01
+            let oracle = try separator.separate(mix) { time in
+                let index = Int(time / hop)
+                return index < frames.count && frames[index] > 0 ? frames[index] : nil
+            }
+            let (hopSeconds, estimated) = try separator.estimateMelody(mix)
+            var voicedFrames = 0, correct = 0, octave = 0, recalled = 0, unvoicedFrames = 0, falseAlarms = 0
+            for (index, f0) in estimated.enumerated() {
+                let truthIndex = Int(Double(index) * hopSeconds / hop)
+                guard truthIndex < frames.count else { break }
+                if frames[truthIndex] > 0 {
+                    voicedFrames += 1
+                    if let f0 {
+                        recalled += 1
+                        let cents = 1200 * log2(f0 / frames[truthIndex])
+                        if abs(cents) <= 50 { correct += 1 }
+                        let folded = cents - 1200 * (cents / 1200).rounded()
+                        if abs(folded) <= 50 && abs(cents) > 50 { octave += 1 }
+                    }
+                } else {
+                    unvoicedFrames += 1
+                    if f0 != nil { falseAlarms += 1 }
+                }
+            }
+            scores["guide_melody_rpa", default: []].append(Double(correct) / Double(max(1, recalled)) * 100)
+            scores["guide_melody_octave_errors", default: []].append(Double(octave) / Double(max(1, recalled)) * 100)
+            scores["guide_melody_voicing_recall", default: []].append(Double(recalled) / Double(max(1, voicedFrames)) * 100)
+            scores["guide_melody_false_alarm", default: []].append(Double(falseAlarms) / Double(max(1, unvoicedFrames)) * 100)
             for kind in StemKind.additive {
                 let truth = try AudioFile.read(directory + "/\(kind.rawValue).wav").channels
                 let estimate = stems[kind].channels
@@ -29,12 +74,13 @@ struct SeparationBench: AsyncParsableCommand {
                 scores["\(kind.rawValue)_sdr", default: []].append(SeparationMetrics.sdr(reference: truth, estimate: estimate))
                 scores["\(kind.rawValue)_si_sdr", default: []].append(SeparationMetrics.siSDR(reference: truth, estimate: estimate))
                 scores["hpss_\(kind.rawValue)_sdr", default: []].append(SeparationMetrics.sdr(reference: truth, estimate: baseline))
+                scores["oracle_melody_\(kind.rawValue)_sdr", default: []].append(SeparationMetrics.sdr(reference: truth, estimate: oracle[kind].channels))
                 scores["mix_\(kind.rawValue)_sdr", default: []].append(SeparationMetrics.sdr(reference: truth, estimate: mix.channels))
             }
         }
         emit("songs", Double(folders.count), "songs")
         for (metric, values) in scores.sorted(by: { $0.key < $1.key }) {
-            emit("mean_" + metric, values.reduce(0, +) / Double(values.count), "dB")
+            emit("mean_" + metric, values.reduce(0, +) / Double(values.count), metric.hasPrefix("guide_") ? "%" : "dB")
         }
         for kind in StemKind.additive {
             let gain = zip(scores["\(kind.rawValue)_sdr"]!, scores["hpss_\(kind.rawValue)_sdr"]!).map { $0 - $1 }

@@ -28,13 +28,22 @@ public struct Separator: Sendable {
         public var melodyHarmonics = 8
         public var combMaxHz = 8000.0
         /// Relative comb tooth half-width (fraction of the harmonic's frequency).
-        public var combWidth = 0.03
+        public var combWidth = 0.08
         /// A frame is voiced when its melody salience exceeds this fraction of
         /// the block's 95th-percentile salience.
-        public var voicingThreshold: Float = 0.3
-        /// Exponent on the stereo centre cue (0 ignores it).
+        public var voicingThreshold: Float = 0.6
+        /// A candidate yields to its octave above when that reaches this
+        /// fraction of its salience.
+        public var octaveRatio: Float = 0.8
+        /// Exponent on the stereo centre cue in the vocal mask (0 ignores it).
         public var centreExponent: Float = 1
+        /// Exponent on the centre cue when looking for the melody: sharper,
+        /// because only the pitch is wanted there, not the energy.
+        public var melodyCentreExponent: Float = 16
         public var bassCutoffHz = 250.0
+        /// Exponent on the harmonic mask inside the vocal comb (0: the comb
+        /// takes percussive energy at the voice's harmonics too).
+        public var vocalHarmonicExponent: Float = 1
 
         public init() {}
     }
@@ -45,7 +54,10 @@ public struct Separator: Sendable {
         self.configuration = configuration
     }
 
-    public func separate(_ mix: AudioBuffer) throws -> Stems {
+    /// - Parameter melody: the lead's pitch (Hz, nil when silent) at a time in
+    ///   seconds, when known (e.g. from a better pitch tracker); otherwise
+    ///   the built-in harmonic-sum tracker estimates it.
+    public func separate(_ mix: AudioBuffer, melody: ((Double) -> Double?)? = nil) throws -> Stems {
         let c = configuration
         let stft = try STFT(fftSize: c.fftSize, hopSize: c.hopSize)
         let spectra = mix.channels.map { stft.forward($0) }
@@ -58,11 +70,9 @@ public struct Separator: Sendable {
         let centre = magnitudes.count == 2 ? Self.centreCue(magnitudes[0], magnitudes[1]) : Matrix(rows: frames, columns: bins, repeating: 1)
 
         // Melody: salience over the centred harmonic spectrum.
-        var melodySpectrum = magnitude
-        for i in melodySpectrum.values.indices {
-            melodySpectrum.values[i] *= harmonic.values[i] * pow(centre.values[i], c.centreExponent)
-        }
-        let f0 = melodyTrack(melodySpectrum, binHz: binHz)
+        let f0 = melody.map { pitch in
+            (0..<frames).map { pitch(Double($0 * c.hopSize) / Double(mix.sampleRate)) }
+        } ?? melodyTrack(melodySpectrum(magnitude, harmonic: harmonic, centre: centre), binHz: binHz)
 
         var vocalMask = Matrix(rows: frames, columns: bins)
         var bassMask = Matrix(rows: frames, columns: bins)
@@ -74,12 +84,12 @@ public struct Separator: Sendable {
             }
             for bin in 0..<bins {
                 let i = base + bin
-                let vocal = vocalMask.values[i] * harmonic.values[i] * pow(centre.values[i], c.centreExponent)
+                let vocal = vocalMask.values[i] * pow(harmonic.values[i], c.vocalHarmonicExponent) * pow(centre.values[i], c.centreExponent)
                 vocalMask.values[i] = vocal
                 // Soft low-pass: full below the cut-off, falling over an octave.
                 let ratio = Double(bin) / cutoffBin
                 let lowPass = Float(ratio <= 1 ? 1 : max(0, 2 - ratio))
-                bassMask.values[i] = (harmonic.values[i] - vocal) * lowPass
+                bassMask.values[i] = max(0, harmonic.values[i] - vocal) * lowPass
             }
         }
 
@@ -88,6 +98,19 @@ public struct Separator: Sendable {
         let bass = Self.render(spectra, mask: bassMask, stft: stft, length: mix.frameCount, sampleRate: mix.sampleRate)
         let other = Stems.residual(of: mix, minus: [vocals, drums, bass])
         return Stems(vocals: vocals, drums: drums, bass: bass, other: other)
+    }
+
+    /// The melody the vocal mask follows, one value per STFT frame (for
+    /// diagnostics: the benchmark scores it against the true melody).
+    public func estimateMelody(_ mix: AudioBuffer) throws -> (hopSeconds: Double, f0: [Double?]) {
+        let c = configuration
+        let stft = try STFT(fftSize: c.fftSize, hopSize: c.hopSize)
+        let magnitudes = mix.channels.map { stft.forward($0).magnitude() }
+        let magnitude = Self.average(magnitudes)
+        let (harmonic, _) = hpssMasks(magnitude, sampleRate: mix.sampleRate)
+        let centre = magnitudes.count == 2 ? Self.centreCue(magnitudes[0], magnitudes[1]) : Matrix(rows: magnitude.rows, columns: magnitude.columns, repeating: 1)
+        let spectrum = melodySpectrum(magnitude, harmonic: harmonic, centre: centre)
+        return (Double(c.hopSize) / Double(mix.sampleRate), melodyTrack(spectrum, binHz: Double(mix.sampleRate) / Double(c.fftSize)))
     }
 
     /// The reference the benchmark measures against: plain two-mask HPSS,
@@ -132,6 +155,15 @@ public struct Separator: Sendable {
         return cue
     }
 
+    /// The centred harmonic part of the magnitude, where the melody is sought.
+    func melodySpectrum(_ magnitude: Matrix, harmonic: Matrix, centre: Matrix) -> Matrix {
+        var spectrum = magnitude
+        for i in spectrum.values.indices {
+            spectrum.values[i] *= harmonic.values[i] * pow(centre.values[i], configuration.melodyCentreExponent)
+        }
+        return spectrum
+    }
+
     /// The predominant pitch per frame by harmonic summation over the
     /// square-root-compressed spectrum (so one loud low partial does not
     /// outweigh a full harmonic series), nil when the frame's best salience is
@@ -165,7 +197,7 @@ public struct Separator: Sendable {
                     salience[index] = sum
                 }
                 var top = salience.indices.max { salience[$0] < salience[$1] }!
-                while top + octaveStep < count, salience[top + octaveStep] > 0.6 * salience[top] {
+                while top + octaveStep < count, salience[top + octaveStep] > c.octaveRatio * salience[top] {
                     let above = top + octaveStep
                     let window = max(0, above - 2)...min(count - 1, above + 2)
                     top = window.max { salience[$0] < salience[$1] }!
