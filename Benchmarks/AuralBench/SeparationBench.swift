@@ -14,26 +14,14 @@ struct SeparationBench: AsyncParsableCommand {
     @Option(help: "Minutes of audio for the peak-memory run (0 skips it).") var memoryMinutes: Int = 60
 
     func run() async throws {
-        var configuration = Separator.Configuration()
-        let env = ProcessInfo.processInfo.environment
-        if let v = env["SWEEP_COMB"].flatMap(Double.init) { configuration.combWidth = v }
-        if let v = env["SWEEP_CENTRE"].flatMap(Float.init) { configuration.centreExponent = v }
-        if let v = env["SWEEP_VH"].flatMap(Float.init) { configuration.vocalHarmonicExponent = v }
-        if let v = env["SWEEP_FFT"].flatMap(Int.init) { configuration.fftSize = v; configuration.hopSize = v / 4 }
-        if let v = env["SWEEP_HSEC"].flatMap(Double.init) { configuration.harmonicSeconds = v }
-        if let v = env["SWEEP_PHZ"].flatMap(Double.init) { configuration.percussiveHz = v }
-        if let v = env["SWEEP_POW"].flatMap(Float.init) { configuration.maskPower = v }
-        if let v = env["SWEEP_MCENTRE"].flatMap(Float.init) { configuration.melodyCentreExponent = v }
-        if let v = env["SWEEP_OCTAVE"].flatMap(Float.init) { configuration.octaveRatio = v }
-        if let v = env["SWEEP_VOICING"].flatMap(Float.init) { configuration.voicingThreshold = v }
-        let separator = Separator(configuration: configuration)
+        let separator = Separator()
         let folders = try FileManager.default.contentsOfDirectory(atPath: songs).filter { $0.hasPrefix("song-") }.sorted()
         var scores: [String: [Double]] = [:]
         for folder in folders {
             let directory = songs + "/" + folder
             let mix = try AudioFile.read(directory + "/mix.wav")
             let stems = try separator.separate(mix)
-            let reference = try separator.referenceHPSS(mix)
+            let reference = try Separator.referenceHPSS(mix)
             // Diagnostic: the same separation given the true melody (an upper
             // bound for the pitch-guided vocal mask).
             let truthData = try Data(contentsOf: URL(fileURLWithPath: directory + "/truth.json"))

@@ -9,7 +9,8 @@ import Foundation
 /// 2. Vocals: the harmonic part at the harmonics of the predominant melody
 ///    (a harmonic-sum pitch track over the centre-weighted spectrum), weighted
 ///    by how centred each bin is between the channels.
-/// 3. Bass: the remaining harmonic part below a soft low-pass.
+/// 3. Bass: the remaining harmonic part at the harmonics of the bass line
+///    (a harmonic-sum pitch track in the bass range) and below it.
 /// 4. Drums: the percussive part.
 /// 5. Other: the residual in the time domain, so the four stems add up to the
 ///    mix exactly (up to float rounding).
@@ -19,8 +20,8 @@ public struct Separator: Sendable {
         public var hopSize = 1024
         /// Median lengths: in time for the harmonic filter (shorter than a
         /// sung note), in frequency for the percussive one.
-        public var harmonicSeconds = 0.2
-        public var percussiveHz = 200.0
+        public var harmonicSeconds = 0.3
+        public var percussiveHz = 150.0
         public var maskPower: Float = 2
         /// Melody search range (Hz) and harmonics used for it and the comb.
         public var melodyMinHz = 150.0
@@ -40,7 +41,15 @@ public struct Separator: Sendable {
         /// Exponent on the centre cue when looking for the melody: sharper,
         /// because only the pitch is wanted there, not the energy.
         public var melodyCentreExponent: Float = 16
-        public var bassCutoffHz = 250.0
+        /// Bass: pitch range searched, harmonics combed, and the low-pass
+        /// (in multiples of the bass pitch) kept whole below the comb.
+        public var bassMinHz = 35.0
+        public var bassMaxHz = 160.0
+        public var bassHarmonics = 8
+        public var bassCombMaxHz = 1500.0
+        public var bassVoicingThreshold: Float = 0.3
+        /// Cut-off where no bass pitch is found.
+        public var bassCutoffHz = 100.0
         /// Exponent on the harmonic mask inside the vocal comb (0: the comb
         /// takes percussive energy at the voice's harmonics too).
         public var vocalHarmonicExponent: Float = 1
@@ -75,21 +84,30 @@ public struct Separator: Sendable {
         } ?? melodyTrack(melodySpectrum(magnitude, harmonic: harmonic, centre: centre), binHz: binHz)
 
         var vocalMask = Matrix(rows: frames, columns: bins)
+        var bassComb = Matrix(rows: frames, columns: bins)
+        var bassSpectrum = magnitude
+        for i in bassSpectrum.values.indices { bassSpectrum.values[i] *= harmonic.values[i] }
+        let bassF0 = bassTrack(bassSpectrum, binHz: binHz)
+        for frame in 0..<frames {
+            if let pitch = f0[frame] {
+                addComb(pitch: pitch, binHz: binHz, maxHz: c.combMaxHz, into: &vocalMask, frame: frame)
+            }
+            if let pitch = bassF0[frame] {
+                addComb(pitch: pitch, binHz: binHz, maxHz: c.bassCombMaxHz, into: &bassComb, frame: frame)
+            }
+        }
         var bassMask = Matrix(rows: frames, columns: bins)
-        let cutoffBin = c.bassCutoffHz / binHz
+        let fallbackBin = c.bassCutoffHz / binHz
         for frame in 0..<frames {
             let base = frame * bins
-            if let pitch = f0[frame] {
-                addComb(pitch: pitch, binHz: binHz, into: &vocalMask, frame: frame)
-            }
+            // Everything below the bass's own fundamental band is bass.
+            let fullBelow = bassF0[frame].map { 1.5 * $0 / binHz } ?? fallbackBin
             for bin in 0..<bins {
                 let i = base + bin
                 let vocal = vocalMask.values[i] * pow(harmonic.values[i], c.vocalHarmonicExponent) * pow(centre.values[i], c.centreExponent)
                 vocalMask.values[i] = vocal
-                // Soft low-pass: full below the cut-off, falling over an octave.
-                let ratio = Double(bin) / cutoffBin
-                let lowPass = Float(ratio <= 1 ? 1 : max(0, 2 - ratio))
-                bassMask.values[i] = max(0, harmonic.values[i] - vocal) * lowPass
+                let bassShare = Double(bin) <= fullBelow ? 1 : bassComb.values[i]
+                bassMask.values[i] = max(0, harmonic.values[i] - vocal) * bassShare
             }
         }
 
@@ -113,12 +131,20 @@ public struct Separator: Sendable {
         return (Double(c.hopSize) / Double(mix.sampleRate), melodyTrack(spectrum, binHz: Double(mix.sampleRate) / Double(c.fftSize)))
     }
 
-    /// The reference the benchmark measures against: plain two-mask HPSS,
-    /// drums = percussive, and the harmonic part standing for every other stem.
-    public func referenceHPSS(_ mix: AudioBuffer) throws -> (harmonic: AudioBuffer, percussive: AudioBuffer) {
-        let stft = try STFT(fftSize: configuration.fftSize, hopSize: configuration.hopSize)
+    /// The reference the benchmark measures against: plain two-mask HPSS
+    /// with common textbook settings (2048-point STFT, hop 512, 31-frame and
+    /// 31-bin medians, squared soft masks), drums = percussive and the
+    /// harmonic part standing for every other stem.
+    public static func referenceHPSS(_ mix: AudioBuffer) throws -> (harmonic: AudioBuffer, percussive: AudioBuffer) {
+        var plain = Configuration()
+        plain.fftSize = 2048
+        plain.hopSize = 512
+        plain.harmonicSeconds = 31 * 512 / Double(mix.sampleRate)
+        plain.percussiveHz = 31 * Double(mix.sampleRate) / 2048
+        let separator = Separator(configuration: plain)
+        let stft = try STFT(fftSize: plain.fftSize, hopSize: plain.hopSize)
         let spectra = mix.channels.map { stft.forward($0) }
-        let (harmonic, percussive) = hpssMasks(Self.average(spectra.map { $0.magnitude() }), sampleRate: mix.sampleRate)
+        let (harmonic, percussive) = separator.hpssMasks(Self.average(spectra.map { $0.magnitude() }), sampleRate: mix.sampleRate)
         return (Self.render(spectra, mask: harmonic, stft: stft, length: mix.frameCount, sampleRate: mix.sampleRate),
                 Self.render(spectra, mask: percussive, stft: stft, length: mix.frameCount, sampleRate: mix.sampleRate))
     }
@@ -164,64 +190,25 @@ public struct Separator: Sendable {
         return spectrum
     }
 
-    /// The predominant pitch per frame by harmonic summation over the
-    /// square-root-compressed spectrum (so one loud low partial does not
-    /// outweigh a full harmonic series), nil when the frame's best salience is
-    /// too weak to be a melody note. A candidate whose octave above is nearly
-    /// as salient is taken to be that octave: summation favours sub-octaves,
-    /// which collect every harmonic of the true pitch at their even positions.
     func melodyTrack(_ spectrum: Matrix, binHz: Double) -> [Double?] {
         let c = configuration
-        let stepsPerSemitone = 5
-        let minMidi = 69 + 12 * log2(c.melodyMinHz / 440), maxMidi = 69 + 12 * log2(c.melodyMaxHz / 440)
-        let count = Int((maxMidi - minMidi) * Double(stepsPerSemitone)) + 1
-        let candidates = (0..<count).map { 440 * pow(2, (minMidi + Double($0) / Double(stepsPerSemitone) - 69) / 12) }
-        let octaveStep = 12 * stepsPerSemitone
-        let weights = (0..<c.melodyHarmonics).map { Float(pow(0.84, Double($0))) }
-        var best = [Float](repeating: 0, count: spectrum.rows)
-        var pitch = [Double](repeating: 0, count: spectrum.rows)
-        var salience = [Float](repeating: 0, count: count)
-        let compressed = spectrum.values.map { $0.squareRoot() }
-        compressed.withUnsafeBufferPointer { values in
-            for frame in 0..<spectrum.rows {
-                let base = frame * spectrum.columns
-                for (index, f0) in candidates.enumerated() {
-                    var sum: Float = 0
-                    for h in 0..<c.melodyHarmonics {
-                        let position = Double(h + 1) * f0 / binHz
-                        let lower = Int(position)
-                        guard lower + 1 < spectrum.columns else { break }
-                        let fraction = Float(position - Double(lower))
-                        sum += weights[h] * (values[base + lower] * (1 - fraction) + values[base + lower + 1] * fraction)
-                    }
-                    salience[index] = sum
-                }
-                var top = salience.indices.max { salience[$0] < salience[$1] }!
-                while top + octaveStep < count, salience[top + octaveStep] > c.octaveRatio * salience[top] {
-                    let above = top + octaveStep
-                    let window = max(0, above - 2)...min(count - 1, above + 2)
-                    top = window.max { salience[$0] < salience[$1] }!
-                }
-                best[frame] = salience[top]
-                pitch[frame] = candidates[top]
-            }
-        }
-        let reference = Self.percentile(best, 0.95)
-        let threshold = reference * c.voicingThreshold
-        // Smooth the track in cents over 5 frames to remove one-frame slips.
-        let cents = pitch.map { $0 > 0 ? Float(1200 * log2($0 / 440)) : 0 }
-        var smoothed = cents
-        MedianFilter.running(cents, width: 5, into: &smoothed)
-        return (0..<spectrum.rows).map { frame in
-            best[frame] > threshold && reference > 0 ? 440 * pow(2, Double(smoothed[frame]) / 1200) : nil
-        }
+        return HarmonicPitchSearch(minHz: c.melodyMinHz, maxHz: c.melodyMaxHz, harmonics: c.melodyHarmonics,
+                                   octaveRatio: c.octaveRatio, voicingThreshold: c.voicingThreshold)
+            .track(spectrum, binHz: binHz)
+    }
+
+    func bassTrack(_ spectrum: Matrix, binHz: Double) -> [Double?] {
+        let c = configuration
+        return HarmonicPitchSearch(minHz: c.bassMinHz, maxHz: c.bassMaxHz, harmonics: c.bassHarmonics,
+                                   octaveRatio: c.octaveRatio, voicingThreshold: c.bassVoicingThreshold)
+            .track(spectrum, binHz: binHz)
     }
 
     /// Adds triangular teeth at the harmonics of `pitch` to `mask`'s frame.
-    func addComb(pitch: Double, binHz: Double, into mask: inout Matrix, frame: Int) {
+    func addComb(pitch: Double, binHz: Double, maxHz: Double, into mask: inout Matrix, frame: Int) {
         let c = configuration
         var harmonic = 1.0
-        while harmonic * pitch < min(c.combMaxHz, Double(mask.columns - 1) * binHz) {
+        while harmonic * pitch < min(maxHz, Double(mask.columns - 1) * binHz) {
             let center = harmonic * pitch / binHz
             let halfWidth = max(1.5, harmonic * pitch * c.combWidth / binHz)
             let low = max(0, Int((center - halfWidth).rounded(.up))), high = min(mask.columns - 1, Int(center + halfWidth))
