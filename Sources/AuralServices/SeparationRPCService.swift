@@ -70,7 +70,7 @@ public struct SeparationRPCService: Sendable {
                     blob.contentType = file.format.contentType
                     blob.size = try blobs.size(key)
                     stem.blob = blob
-                } catch let error as BlobError {
+                } catch {
                     throw error == .invalidKey(key) ? RPCError.invalidArgument("\(error)") : RPCError.internalError("\(error)")
                 }
             }
