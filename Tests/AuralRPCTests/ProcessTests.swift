@@ -19,7 +19,7 @@ struct ProcessTests {
         async let mutating: Aural_V1_EchoResponse = client.call(Self.increment, echoRequest("", delayMs: 5000), timeout: .seconds(10))
         // An idempotent call in flight reports DEADLINE_EXCEEDED at its deadline at the latest.
         async let idempotent: Aural_V1_EchoResponse = client.call(HealthMethods.echo, echoRequest("x", delayMs: 5000), timeout: .seconds(1))
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitForCallsInFlight(2, at: url)
         let killedAt = ContinuousClock.now
         await fixture.kill()
 
@@ -51,7 +51,7 @@ struct ProcessTests {
         let fixture = try await FixtureProcess.start(url: url)
         let client = try RPCClient(dialing: url, logger: testLogger)
         async let slow = client.call(HealthMethods.echo, echoRequest("finished", delayMs: 1000), timeout: .seconds(10))
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitForCallsInFlight(1, at: url)
         fixture.terminate()  // SIGTERM
         #expect(try await slow.data == Data("finished".utf8))
         await fixture.waitForExit()

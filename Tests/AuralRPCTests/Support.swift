@@ -72,3 +72,18 @@ func envelope(_ method: String, _ payload: some SwiftProtobufMessage, metadata: 
 
 
 typealias SwiftProtobufMessage = SwiftProtobuf.Message
+
+/// Waits until the server at `url` reports `count` calls in progress besides
+/// the Health/Check asking, so a test acts on calls the server really holds
+/// (a fixed sleep races with connecting under load).
+func waitForCallsInFlight(_ count: Int, at url: String) async throws {
+    let probe = try RPCClient(dialing: url, logger: testLogger)
+    defer { probe.close() }
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        let health = try await probe.call(HealthMethods.check, .init(), timeout: .seconds(2))
+        if health.inFlight >= UInt32(count + 1) { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    throw RPCError.deadlineExceeded("the server never held \(count) calls")
+}

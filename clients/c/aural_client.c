@@ -374,6 +374,12 @@ main(int argc, char **argv)
 	int code = strcmp(opt.command, "echo") == 0 ? run_echo(sock, &opt) : run_health(sock, &opt);
 
 	fflush(stdout);
-	nng_close(sock);
+	// After a failed call a request may still be outstanding, and nng 1.5.2's
+	// nng_close can then hang for good (nanomsg/nng#1543). The process is
+	// about to exit and the kernel releases the socket, so close only when
+	// nothing is in flight.
+	if (code == 0) {
+		nng_close(sock);
+	}
 	return code;
 }

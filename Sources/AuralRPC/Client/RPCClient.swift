@@ -45,10 +45,11 @@ public final class RPCClient: Sendable {
 
     deinit { close() }
 
-    /// Closes the socket; calls in flight fail with `UNAVAILABLE`.
+    /// Closes the socket; calls in flight fail with `UNAVAILABLE`. The close
+    /// itself runs on its own thread, so it never blocks the caller.
     public func close() {
         pool.close()
-        socket.close()
+        socket.closeDetached()
     }
 
     public func call<Request, Response>(
