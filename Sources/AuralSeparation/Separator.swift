@@ -68,20 +68,16 @@ public struct Separator: Sendable {
     ///   the built-in harmonic-sum tracker estimates it.
     public func separate(_ mix: AudioBuffer, melody: ((Double) -> Double?)? = nil) throws -> Stems {
         let c = configuration
-        let stft = try STFT(fftSize: c.fftSize, hopSize: c.hopSize)
-        let spectra = mix.channels.map { stft.forward($0) }
-        let magnitudes = spectra.map { $0.magnitude() }
-        let frames = spectra[0].frameCount, bins = spectra[0].binCount
-        let binHz = Double(mix.sampleRate) / Double(c.fftSize)
-
-        let magnitude = Self.average(magnitudes)
-        let (harmonic, percussive) = hpssMasks(magnitude, sampleRate: mix.sampleRate)
-        let centre = magnitudes.count == 2 ? Self.centreCue(magnitudes[0], magnitudes[1]) : Matrix(rows: frames, columns: bins, repeating: 1)
+        let analysis = try analyse(mix)
+        let (stft, spectra, magnitude, harmonic, percussive, centre) =
+            (analysis.stft, analysis.spectra, analysis.magnitude, analysis.harmonic, analysis.percussive, analysis.centre)
+        let frames = magnitude.rows, bins = magnitude.columns
+        let binHz = analysis.binHz
 
         // Melody: salience over the centred harmonic spectrum.
         let f0 = melody.map { pitch in
             (0..<frames).map { pitch(Double($0 * c.hopSize) / Double(mix.sampleRate)) }
-        } ?? melodyTrack(melodySpectrum(magnitude, harmonic: harmonic, centre: centre), binHz: binHz)
+        } ?? melodyTrack(melodySpectrum(analysis), binHz: binHz)
 
         var vocalMask = Matrix(rows: frames, columns: bins)
         var bassComb = Matrix(rows: frames, columns: bins)
@@ -121,14 +117,34 @@ public struct Separator: Sendable {
     /// The melody the vocal mask follows, one value per STFT frame (for
     /// diagnostics: the benchmark scores it against the true melody).
     public func estimateMelody(_ mix: AudioBuffer) throws -> (hopSeconds: Double, f0: [Double?]) {
+        let analysis = try analyse(mix)
+        return (Double(configuration.hopSize) / Double(mix.sampleRate), melodyTrack(melodySpectrum(analysis), binHz: analysis.binHz))
+    }
+
+    /// What every step starts from: the STFT of each channel, the
+    /// channel-averaged magnitude, its harmonic/percussive masks and the centre cue.
+    struct Analysis {
+        let stft: STFT
+        let spectra: [Spectrogram]
+        let magnitude: Matrix
+        let harmonic: Matrix
+        let percussive: Matrix
+        let centre: Matrix
+        let binHz: Double
+    }
+
+    func analyse(_ mix: AudioBuffer) throws -> Analysis {
         let c = configuration
         let stft = try STFT(fftSize: c.fftSize, hopSize: c.hopSize)
-        let magnitudes = mix.channels.map { stft.forward($0).magnitude() }
+        let spectra = mix.channels.map { stft.forward($0) }
+        let magnitudes = spectra.map { $0.magnitude() }
         let magnitude = Self.average(magnitudes)
-        let (harmonic, _) = hpssMasks(magnitude, sampleRate: mix.sampleRate)
-        let centre = magnitudes.count == 2 ? Self.centreCue(magnitudes[0], magnitudes[1]) : Matrix(rows: magnitude.rows, columns: magnitude.columns, repeating: 1)
-        let spectrum = melodySpectrum(magnitude, harmonic: harmonic, centre: centre)
-        return (Double(c.hopSize) / Double(mix.sampleRate), melodyTrack(spectrum, binHz: Double(mix.sampleRate) / Double(c.fftSize)))
+        let (harmonic, percussive) = hpssMasks(magnitude, sampleRate: mix.sampleRate)
+        let centre = magnitudes.count == 2
+            ? Self.centreCue(magnitudes[0], magnitudes[1])
+            : Matrix(rows: magnitude.rows, columns: magnitude.columns, repeating: 1)
+        return Analysis(stft: stft, spectra: spectra, magnitude: magnitude, harmonic: harmonic, percussive: percussive,
+                        centre: centre, binHz: Double(mix.sampleRate) / Double(c.fftSize))
     }
 
     /// The reference the benchmark measures against: plain two-mask HPSS
@@ -182,10 +198,10 @@ public struct Separator: Sendable {
     }
 
     /// The centred harmonic part of the magnitude, where the melody is sought.
-    func melodySpectrum(_ magnitude: Matrix, harmonic: Matrix, centre: Matrix) -> Matrix {
-        var spectrum = magnitude
+    func melodySpectrum(_ analysis: Analysis) -> Matrix {
+        var spectrum = analysis.magnitude
         for i in spectrum.values.indices {
-            spectrum.values[i] *= harmonic.values[i] * pow(centre.values[i], configuration.melodyCentreExponent)
+            spectrum.values[i] *= analysis.harmonic.values[i] * pow(analysis.centre.values[i], configuration.melodyCentreExponent)
         }
         return spectrum
     }
