@@ -104,7 +104,7 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]
         ),
-        .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralTestSupport"]),
+        .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]

@@ -1,3 +1,4 @@
+import AuralRPC
 import Foundation
 
 struct LoadResult {
@@ -77,7 +78,7 @@ final class ChildProcess: @unchecked Sendable {
 
     func waitForReady() async throws {
         let handle = stdout.fileHandleForReading
-        let line = try await onThread { () -> String in
+        let line = try await runOnOwnThread { () -> String in
             var bytes: [UInt8] = []
             while let byte = handle.readData(ofLength: 1).first, byte != UInt8(ascii: "\n") { bytes.append(byte) }
             return String(decoding: bytes, as: UTF8.self)
@@ -104,18 +105,11 @@ final class ChildProcess: @unchecked Sendable {
         }
         defer { watchdog.cancel() }
         let handle = child.stdout.fileHandleForReading
-        let data = try await onThread { handle.readDataToEndOfFile() }
+        let data = try await runOnOwnThread { handle.readDataToEndOfFile() }
         child.process.waitUntilExit()
         guard child.process.terminationReason == .exit, child.process.terminationStatus == 0 else {
             throw BenchError("\(arguments[0]) failed or timed out: \(String(decoding: data, as: UTF8.self))")
         }
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// Blocking reads stay off Swift's cooperative pool (one thread per core).
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

@@ -1,7 +1,7 @@
 @testable import AuralAudio
 import Foundation
 import Testing
-import AuralTestSupport
+import AuralRPC
 
 @Suite("Decoding and encoding")
 struct AudioFileTests {
@@ -25,7 +25,7 @@ struct AudioFileTests {
 
     @Test(arguments: cases)
     func roundTrip(_ testCase: Case) async throws {
-        try await blocking { try Self.checkRoundTrip(testCase) }
+        try await runOnOwnThread { try Self.checkRoundTrip(testCase) }
     }
 
     static func checkRoundTrip(_ testCase: Case) throws {
@@ -50,7 +50,7 @@ struct AudioFileTests {
     }
 
     @Test func mp3BitRateIsConfigurable() async throws {
-        try await blocking { try Self.checkMP3BitRates() }
+        try await runOnOwnThread { try Self.checkMP3BitRates() }
     }
 
     static func checkMP3BitRates() throws {

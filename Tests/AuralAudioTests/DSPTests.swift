@@ -1,12 +1,12 @@
 import AuralAudio
 import Foundation
 import Testing
-import AuralTestSupport
+import AuralRPC
 
 @Suite("Resampling, STFT and spectral helpers")
 struct DSPTests {
     @Test func resamplerKeepsFrequencyAmplitudeAndLength() async throws {
-        try await blocking {
+        try await runOnOwnThread {
             let input = AudioBuffer(sampleRate: 44100, channels: [Signals.sine(1000, sampleRate: 44100, seconds: 1)])
             let output = try Resampler.resample(input, to: 16000, quality: .best)
             #expect(output.sampleRate == 16000)
@@ -22,7 +22,7 @@ struct DSPTests {
     }
 
     @Test func streamingResamplingEqualsOneShot() async throws {
-        try await blocking {
+        try await runOnOwnThread {
             let signal = Signals.noise(count: 48000)
             let whole = try Resampler.resample(AudioBuffer(sampleRate: 48000, channels: [signal]), to: 22050)
             let resampler = try Resampler(from: 48000, to: 22050, channelCount: 1)
@@ -41,7 +41,7 @@ struct DSPTests {
         (.blackman, 1024, 128), (.rectangular, 256, 256), (.hann, 16, 3),
     ])
     func stftReconstructsPerfectly(window: WindowFunction, fftSize: Int, hop: Int) async throws {
-        try await blocking { try Self.checkReconstruction(window: window, fftSize: fftSize, hop: hop) }
+        try await runOnOwnThread { try Self.checkReconstruction(window: window, fftSize: fftSize, hop: hop) }
     }
 
     static func checkReconstruction(window: WindowFunction, fftSize: Int, hop: Int) throws {
@@ -57,7 +57,7 @@ struct DSPTests {
     }
 
     @Test func stftPutsASineInItsBin() async throws {
-        try await blocking {
+        try await runOnOwnThread {
             let stft = try STFT(fftSize: 2048, hopSize: 512)
             let magnitude = stft.forward(Signals.sine(1000, sampleRate: 44100, seconds: 0.5)).magnitude()
             let frame = Array(magnitude.row(10))
@@ -67,7 +67,7 @@ struct DSPTests {
     }
 
     @Test func runningMedianMatchesTheDefinition() async throws {
-        try await blocking {
+        try await runOnOwnThread {
             let input = Signals.noise(count: 500, seed: 7)
             for width in [1, 3, 17, 31] {
                 var output = [Float](repeating: 0, count: input.count)
@@ -82,7 +82,7 @@ struct DSPTests {
     }
 
     @Test func medianFiltersSeparateSteadyTonesFromClicks() async throws {
-        try await blocking {
+        try await runOnOwnThread {
             // Rows are frames: a steady line at bin 5 and a click in frame 20.
             var matrix = Matrix(rows: 40, columns: 30)
             for frame in 0..<40 { matrix[frame, 5] = 1 }
@@ -95,7 +95,7 @@ struct DSPTests {
     }
 
     @Test func filterBanks() async throws {
-        try await blocking {
+        try await runOnOwnThread {
             let mel = FilterBank.mel(sampleRate: 22050, fftSize: 2048, bands: 64)
             #expect(mel.weights.rows == 64 && mel.weights.columns == 1025)
             #expect(zip(mel.centers, mel.centers.dropFirst()).allSatisfy { $0 < $1 })

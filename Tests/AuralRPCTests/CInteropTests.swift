@@ -10,7 +10,7 @@ struct CInteropTests {
     static let client = repositoryRoot.appendingPathComponent("clients/c/build/aural-c-client").path
 
     func runClient(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        try await blocking {
+        try await runOnOwnThread {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.client)
             process.arguments = arguments

@@ -65,7 +65,7 @@ struct ErrorTests {
         // A raw client that waits 5 s but tells the server it allows 200 ms.
         let frame = try envelope(HealthMethods.echo.name, echoRequest("x", delayMs: 3000), timeoutMs: 200)
         let start = ContinuousClock.now
-        let reply = try await blocking { try rawRequest(url, frame) }
+        let reply = try await runOnOwnThread { try rawRequest(url, frame) }
         let status = try Aural_V1_RpcReply(serializedBytes: reply).status
         #expect(status.code == .deadlineExceeded)
         #expect(ContinuousClock.now - start < .seconds(2))
@@ -94,7 +94,7 @@ struct ErrorTests {
             try await group.waitForAll()
         }
         for frame in badFrames {
-            let reply = try await blocking { try rawRequest(url, frame) }
+            let reply = try await runOnOwnThread { try rawRequest(url, frame) }
             let status = try Aural_V1_RpcReply(serializedBytes: reply).status
             #expect(status.code == .invalidArgument)
         }
@@ -103,7 +103,7 @@ struct ErrorTests {
         wrongPayload.method = HealthMethods.echo.name
         wrongPayload.payload = Data([0x0a, 0xff, 0x01])
         let wrongFrame: [UInt8] = try wrongPayload.serializedBytes()
-        let reply = try await blocking { try rawRequest(url, wrongFrame) }
+        let reply = try await runOnOwnThread { try rawRequest(url, wrongFrame) }
         #expect(try Aural_V1_RpcReply(serializedBytes: reply).status.code == .invalidArgument)
 
         try await served

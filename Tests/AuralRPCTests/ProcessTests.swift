@@ -66,9 +66,9 @@ struct ProcessTests {
         let metadata = ["idempotency-key": "key-1", "request-id": "r-1"]
         let frame = try envelope(Self.increment.name, echoRequest("", delayMs: 300), metadata: metadata)
         // Two copies at once (the second waits for the first), then a late third.
-        async let first = blocking { try rawRequest(url, frame) }
-        async let second = blocking { try rawRequest(url, frame) }
-        let replies = try await [first, second] + [blocking { try rawRequest(url, frame) }]
+        async let first = runOnOwnThread { try rawRequest(url, frame) }
+        async let second = runOnOwnThread { try rawRequest(url, frame) }
+        let replies = try await [first, second] + [runOnOwnThread { try rawRequest(url, frame) }]
         let counts = try replies.map { try Aural_V1_EchoResponse(serializedBytes: Aural_V1_RpcReply(serializedBytes: $0).payload).data }
         #expect(counts == Array(repeating: Data("1".utf8), count: 3))
 

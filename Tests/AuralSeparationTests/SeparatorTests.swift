@@ -2,13 +2,13 @@ import AuralAudio
 @testable import AuralSeparation
 import Foundation
 import Testing
-import AuralTestSupport
+import AuralRPC
 
 @Suite("Separation")
 struct SeparatorTests {
     @Test func stemsAddUpToTheMix() async throws {
         let (mix, _) = SyntheticSong.make(seconds: 3)
-        let stems = try await blocking { try Separator().separate(mix) }
+        let stems = try await runOnOwnThread { try Separator().separate(mix) }
         let sum = stems.mix
         for c in 0..<2 {
             let error = zip(mix.channels[c], sum.channels[c]).map { Double($0 - $1) }
@@ -23,7 +23,7 @@ struct SeparatorTests {
 
     @Test func everyStemBeatsTheMixtureAsAnEstimate() async throws {
         let (mix, truth) = SyntheticSong.make(seconds: 4)
-        let stems = try await blocking { try Separator().separate(mix) }
+        let stems = try await runOnOwnThread { try Separator().separate(mix) }
         for kind in StemKind.additive {
             let reference = truth[kind.rawValue]!.channels
             let separated = SeparationMetrics.sdr(reference: reference, estimate: stems[kind].channels)

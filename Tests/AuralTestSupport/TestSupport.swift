@@ -38,14 +38,6 @@ public func temporaryDirectory(_ label: String) throws -> String {
     return path
 }
 
-/// Runs blocking work (raw nng calls, waiting on pipes) on its own thread so
-/// it never occupies Swift's cooperative pool, which has one thread per core.
-public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
 public struct ServiceDidNotStart: Error, CustomStringConvertible {
     public let description: String
 }
@@ -94,7 +86,7 @@ public final class ServiceProcess: @unchecked Sendable {
 
     public func waitForExit() async {
         let process = self.process
-        _ = try? await blocking { process.waitUntilExit() }
+        _ = try? await runOnOwnThread { process.waitUntilExit() }
     }
 
     deinit {

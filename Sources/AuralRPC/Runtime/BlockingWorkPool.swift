@@ -19,11 +19,7 @@ public final class BlockingWorkPool: Sendable {
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         await acquire()
         defer { release() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try work() }) }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
+        return try await runOnOwnThread(work)
     }
 
     private func acquire() async {
@@ -49,5 +45,15 @@ public final class BlockingWorkPool: Sendable {
             return state.waiting.removeFirst()  // the slot passes straight on
         }
         next?.resume()
+    }
+}
+
+/// Runs `work` on a new thread and waits for it without occupying a thread
+/// of Swift's cooperative pool (blocking reads, waiting on processes, DSP).
+public func runOnOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }
