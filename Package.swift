@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CSndFile", path: "Sources/CSndFile", pkgConfig: "sndfile"),
         .systemLibrary(name: "CKissFFT", path: "Sources/CKissFFT"),  // its .pc only adds -D flags SwiftPM refuses
         .systemLibrary(name: "CSampleRate", path: "Sources/CSampleRate", pkgConfig: "samplerate"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
 
         // Generated from proto/ by scripts/gen-proto; committed.
         .target(
@@ -49,6 +51,10 @@ let package = Package(
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob"),
+        // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
+        .target(name: "AuralStore", dependencies: ["CSQLite", "CLibPQ"]),
+        // Jobs, the leased task queue and the pipeline DAG; no sockets.
+        .target(name: "AuralSession", dependencies: ["AuralStore"]),
 
         // RPC faces of the stages: wire messages in, library calls, wire messages out.
         .target(
@@ -89,7 +95,7 @@ let package = Package(
 
         .target(
             name: "AuralTestSupport",
-            dependencies: ["AuralRPC", "AuralWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuralRPC", "AuralWire", "AuralStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/AuralTestSupport"
         ),
         .testTarget(
@@ -104,6 +110,7 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]
         ),
+        .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
         .testTarget(
             name: "AuralSeparationTests",
