@@ -26,7 +26,7 @@ c-client: bootstrap
 
 test: bootstrap check-proto c-client
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-test-postgres $(SWIFT) test --skip-build
 
 run: release
 	@scripts/run
