@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
+        .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", path: "Sources/CSampleRate", pkgConfig: "samplerate"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
+        .systemLibrary(name: "COpenSSLCrypto", path: "Sources/COpenSSLCrypto", pkgConfig: "libcrypto"),
 
         // Generated from proto/ by scripts/gen-proto; committed.
         .target(
@@ -50,7 +52,7 @@ let package = Package(
 
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
         // Blob storage: local files now, S3-compatible later.
-        .target(name: "AuralBlob"),
+        .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
         .target(name: "AuralStore", dependencies: ["CSQLite", "CLibPQ"]),
         // Jobs, the leased task queue and the pipeline DAG; no sockets.
@@ -60,8 +62,9 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralBlob",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralBlob", "AuralStore", "AuralSession",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -70,6 +73,15 @@ let package = Package(
             name: "SeparationService",
             dependencies: [
                 "AuralServices", "AuralRPC", "AuralBlob",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "SessionService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob", "AuralStore", "AuralSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

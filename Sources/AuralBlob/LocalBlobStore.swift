@@ -73,6 +73,13 @@ public struct LocalBlobStore: Sendable {
         }
     }
 
+    /// Renames a blob within the store (an upload becoming a job's input).
+    public func move(_ key: String, to newKey: String) throws(BlobError) {
+        let source = try path(for: key)
+        guard FileManager.default.fileExists(atPath: source) else { throw .notFound(key) }
+        try place(newKey) { temporary in try FileManager.default.moveItem(atPath: source, toPath: temporary) }
+    }
+
     /// Deletes `key`, or everything under it when it names a folder.
     public func delete(_ key: String) throws(BlobError) {
         let target = try path(for: key)

@@ -17,7 +17,7 @@ public struct JobStore: Sendable {
 
     public let database: Database
     public let configuration: Configuration
-    let sequencer: EventSequencer
+    public let sequencer: EventSequencer
 
     public init(database: Database, configuration: Configuration = .init(), sequencer: EventSequencer = .init()) {
         self.database = database
@@ -30,7 +30,7 @@ public struct JobStore: Sendable {
     public func createJob(_ job: NewJob, now: Int64 = UnixTime.nowMilliseconds()) async throws -> JobRecord {
         let stages = job.stages.isEmpty ? Pipeline.music : job.stages
         guard Set(stages).count == stages.count else { throw QueueError.invalid("a stage appears twice") }
-        let id = UUID().uuidString.lowercased()
+        let id = job.id ?? UUID().uuidString.lowercased()
         let maxAttempts = configuration.maxAttempts
         try await database.write { db in
             try db.query("""
@@ -153,9 +153,12 @@ public struct JobStore: Sendable {
         }
     }
 
-    /// The weight and progress of each task of a job (for progress events).
-    public func taskProgress(of jobID: String) async throws -> [PipelineStage: (weight: Double, percent: Double)] {
+    /// The weight and progress of each task of a running job (for progress
+    /// events); nil once the job is not running.
+    public func taskProgress(of jobID: String) async throws -> [PipelineStage: (weight: Double, percent: Double)]? {
         try await database.read { db in
+            let status = try db.query("SELECT status FROM jobs WHERE id = $1", .text(jobID)).first?.string("status")
+            guard status == JobState.processing.rawValue else { return nil }
             var result: [PipelineStage: (weight: Double, percent: Double)] = [:]
             for row in try db.query("SELECT stage, weight, status, progress FROM tasks WHERE job_id = $1", .text(jobID)) {
                 guard let stage = PipelineStage(rawValue: try row.string("stage")) else { continue }

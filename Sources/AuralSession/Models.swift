@@ -62,12 +62,15 @@ public struct Artifact: Sendable, Equatable {
 }
 
 public struct NewJob: Sendable {
+    /// A lowercase UUID; generated when nil.
+    public var id: String?
     public var input: BlobReference
     public var inputFilename: String
     public var audio: AudioSummary?
     public var stages: [PipelineStage]
 
-    public init(input: BlobReference, inputFilename: String, audio: AudioSummary? = nil, stages: [PipelineStage] = []) {
+    public init(id: String? = nil, input: BlobReference, inputFilename: String, audio: AudioSummary? = nil, stages: [PipelineStage] = []) {
+        self.id = id
         self.input = input
         self.inputFilename = inputFilename
         self.audio = audio
@@ -122,6 +125,13 @@ public struct JobEventRecord: Sendable, Equatable {
     public var sequence: UInt64
     public var timeMs: Int64
     public var kind: Kind
+
+    public init(jobID: String, sequence: UInt64, timeMs: Int64, kind: Kind) {
+        self.jobID = jobID
+        self.sequence = sequence
+        self.timeMs = timeMs
+        self.kind = kind
+    }
 }
 
 public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {

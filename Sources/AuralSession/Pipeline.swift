@@ -6,6 +6,10 @@ public enum Pipeline {
     /// at once instead of waiting for separation as well.
     public static let music: [PipelineStage] = [.separation, .transcription, .chords]
 
+    /// The stages this build has workers for: SessionService's default
+    /// pipeline until the transcription and chord stages land.
+    public static let implemented: [PipelineStage] = [.separation]
+
     public static func dependencies(of stage: PipelineStage, among stages: [PipelineStage]) -> [PipelineStage] {
         switch stage {
         case .transcription: stages.contains(.separation) ? [.separation] : []

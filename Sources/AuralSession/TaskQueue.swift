@@ -10,10 +10,12 @@ extension JobStore {
         public var events: [JobEventRecord]
     }
 
-    public enum HeartbeatOutcome: Sendable, Equatable {
-        case extended(expiresAtMs: Int64)
+    public struct HeartbeatOutcome: Sendable, Equatable {
+        public var jobID: String
+        public var stage: PipelineStage
+        public var expiresAtMs: Int64
         /// The job was cancelled: the worker should stop and report nothing.
-        case cancelled
+        public var cancelled: Bool
     }
 
     public struct FinishOutcome: Sendable {
@@ -72,24 +74,37 @@ extension JobStore {
             let extended = try db.query("""
                 UPDATE tasks SET lease_expires_at_ms = $3, updated_at_ms = $4
                 WHERE id = $1 AND lease_token = $2 AND status = 'leased' AND lease_expires_at_ms >= $4
-                RETURNING id
+                RETURNING job_id, stage
                 """, .text(taskID), .text(leaseToken), .integer(expires), .integer(now))
-            if !extended.isEmpty { return .extended(expiresAtMs: expires) }
+            if let row = extended.first, let stage = PipelineStage(rawValue: try row.string("stage")) {
+                return HeartbeatOutcome(jobID: try row.string("job_id"), stage: stage, expiresAtMs: expires, cancelled: false)
+            }
             let task = try Self.lockedTask(taskID, db)
-            if task.status == .cancelled && task.token == leaseToken { return .cancelled }
+            if task.status == .cancelled && task.token == leaseToken {
+                return HeartbeatOutcome(jobID: task.jobID, stage: task.stage, expiresAtMs: 0, cancelled: true)
+            }
             throw QueueError.leaseLost("task \(taskID) is no longer leased with this token")
         }
     }
 
     /// Finishes a task: records its artifacts and summary, queues the stages
     /// that waited for it and, after the last one, completes the job.
+    /// Outputs must lie under the job's prefix `jobs/{job_id}/`; the rest of
+    /// the key names the artifact (`stems/vocals.mp3`).
     public func complete(
-        taskID: String, leaseToken: String, artifacts: [Artifact], summary: [String: String],
+        taskID: String, leaseToken: String, outputs: [BlobReference], summary: [String: String],
         now: Int64 = UnixTime.nowMilliseconds()
     ) async throws -> FinishOutcome {
         try await database.write { db in
             let task = try Self.lockedTask(taskID, db)
             try task.checkHeld(by: leaseToken, now: now)
+            let prefix = "jobs/\(task.jobID)/"
+            let artifacts = try outputs.map { output in
+                guard output.key.hasPrefix(prefix), output.key.count > prefix.count else {
+                    throw QueueError.invalid("output \(output.key) is outside the job's prefix \(prefix)")
+                }
+                return Artifact(name: String(output.key.dropFirst(prefix.count)), stage: task.stage, blob: output)
+            }
             try db.query("""
                 UPDATE tasks SET status = 'completed', progress = 100, result = $2, updated_at_ms = $3 WHERE id = $1
                 """, .text(taskID), .text(Self.encodeMetadata(summary)), .integer(now))

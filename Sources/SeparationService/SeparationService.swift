@@ -4,6 +4,7 @@ import AuralRPC
 import AuralServices
 import Foundation
 import Logging
+import ServiceLifecycle
 
 @main
 struct SeparationServiceCommand: AsyncParsableCommand {
@@ -20,6 +21,9 @@ struct SeparationServiceCommand: AsyncParsableCommand {
     @Option(help: "Separations at once (env AURAL_SEPARATION_CONCURRENCY; default one per core).")
     var concurrency: Int?
 
+    @Flag(help: "Serve direct calls only; do not pull tasks from SessionService's work queue.")
+    var noWorker = false
+
     @OptionGroup var common: CommonServiceOptions
 
     func run() async throws {
@@ -27,17 +31,27 @@ struct SeparationServiceCommand: AsyncParsableCommand {
         AuralLogging.bootstrap(level: try common.logLevel(environment))
         let logger = Logger(label: "SeparationService")
         let data = dataDir ?? environment["AURAL_DATA_DIR"] ?? "./data"
-        let address = listen ?? AuralAddresses(runDirectory: data + "/run", environment: environment).stageRPC["separation"]!
+        let addresses = AuralAddresses(runDirectory: data + "/run", environment: environment)
+        let address = listen ?? addresses.stageRPC["separation"]!
         let width = try concurrency ?? environment.integer("AURAL_SEPARATION_CONCURRENCY") ?? BlockingWorkPool.defaultWidth
+        let blobs = try LocalBlobStore(root: data + "/blobs")
+        let work = BlockingWorkPool(width: width)
 
         var router = RPCRouter()
-        SeparationRPCService(blobs: try LocalBlobStore(root: data + "/blobs"), work: BlockingWorkPool(width: width))
-            .register(on: &router)
+        SeparationRPCService(blobs: blobs, work: work).register(on: &router)
         let server = try RPCServer(
             configuration: try common.serverConfiguration(serviceName: "SeparationService", environment),
             router: router, logger: logger)
         try AuralAddresses.prepare(address)
         try server.listen(address)
-        try await ServiceRunner.run([server], logger: logger)
+        var services: [any Service] = [server]
+        if !noWorker {
+            var worker = StageWorker.Configuration(workerID: StageWorker.Configuration.defaultWorkerID(stage: .separation))
+            worker.concurrency = width
+            services.append(try StageWorker(
+                handler: SeparationStage(blobs: blobs, work: work), workRPC: addresses.workRPC, eventsIn: addresses.eventsIn,
+                blobs: blobs, configuration: worker, logger: logger))
+        }
+        try await ServiceRunner.run(services, logger: logger)
     }
 }

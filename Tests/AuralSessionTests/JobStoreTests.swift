@@ -41,17 +41,17 @@ import Testing
         let vocals = Artifact(name: "stems/vocals.mp3", stage: .separation,
                               blob: BlobReference(key: "jobs/\(job.id)/stems/vocals.mp3", contentType: "audio/mpeg", size: 99, sha256: "ab"))
         let afterSeparation = try await store.complete(
-            taskID: separation.task.taskID, leaseToken: separation.task.leaseToken, artifacts: [vocals], summary: ["duration": "3.5"])
+            taskID: separation.task.taskID, leaseToken: separation.task.leaseToken, outputs: [vocals.blob], summary: ["duration": "3.5"])
         #expect(afterSeparation.runnableStages == [.transcription] && !afterSeparation.jobFinished)
 
         let transcription = try #require(try await store.lease(stage: .transcription, workerID: "t"))
         #expect(transcription.task.inputs == [vocals])
-        _ = try await store.complete(taskID: chords.task.taskID, leaseToken: chords.task.leaseToken, artifacts: [], summary: ["key": "C:maj"])
+        _ = try await store.complete(taskID: chords.task.taskID, leaseToken: chords.task.leaseToken, outputs: [], summary: ["key": "C:maj"])
         let progress = try #require(try await store.job(job.id)?.progress)
         #expect(abs(progress - 100 * 7.0 / 9.0) < 0.01)  // separation (6) and chords (1) of 9
 
         let last = try await store.complete(
-            taskID: transcription.task.taskID, leaseToken: transcription.task.leaseToken, artifacts: [], summary: ["notes": "12"])
+            taskID: transcription.task.taskID, leaseToken: transcription.task.leaseToken, outputs: [], summary: ["notes": "12"])
         #expect(last.jobFinished)
         let done = try #require(try await store.job(job.id))
         #expect(done.state == .completed && done.progress == 100 && done.stage == nil && done.completedAtMs != nil)
@@ -75,12 +75,12 @@ import Testing
         let first = try #require(try await store.lease(stage: .chords, workerID: "w1", now: t0)).task
 
         // Heartbeats extend the lease; a reap before expiry changes nothing.
-        #expect(try await store.heartbeat(taskID: first.taskID, leaseToken: first.leaseToken, now: t0 + 900) == .extended(expiresAtMs: t0 + 1_900))
+        #expect(try await store.heartbeat(taskID: first.taskID, leaseToken: first.leaseToken, now: t0 + 900).expiresAtMs == t0 + 1_900)
         #expect(try await store.reapExpiredLeases(now: t0 + 1_500).runnableStages.isEmpty)
 
         #expect(try await store.reapExpiredLeases(now: t0 + 2_000).runnableStages == [.chords])
         await #expect(throws: QueueError.self) {
-            try await store.complete(taskID: first.taskID, leaseToken: first.leaseToken, artifacts: [], summary: [:], now: t0 + 2_001)
+            try await store.complete(taskID: first.taskID, leaseToken: first.leaseToken, outputs: [], summary: [:], now: t0 + 2_001)
         }
         await #expect(throws: QueueError.self) {
             try await store.heartbeat(taskID: first.taskID, leaseToken: first.leaseToken, now: t0 + 2_001)
@@ -90,7 +90,7 @@ import Testing
 
         // A completion after expiry, before any reap, is refused as well.
         await #expect(throws: QueueError.self) {
-            try await store.complete(taskID: second.taskID, leaseToken: second.leaseToken, artifacts: [], summary: [:], now: t0 + 3_100)
+            try await store.complete(taskID: second.taskID, leaseToken: second.leaseToken, outputs: [], summary: [:], now: t0 + 3_100)
         }
         // The last attempt expires: the job fails with the reason.
         let outcome = try await store.reapExpiredLeases(now: t0 + 3_100)
@@ -132,9 +132,9 @@ import Testing
         let running = try #require(try await store.lease(stage: .separation, workerID: "w")).task
         let (cancelled, events) = try await store.cancelJob(job.id)
         #expect(cancelled.state == .cancelled && events.map(\.kind) == [.cancelled])
-        #expect(try await store.heartbeat(taskID: running.taskID, leaseToken: running.leaseToken) == .cancelled)
+        #expect(try await store.heartbeat(taskID: running.taskID, leaseToken: running.leaseToken).cancelled)
         await #expect(throws: QueueError.self) {
-            try await store.complete(taskID: running.taskID, leaseToken: running.leaseToken, artifacts: [], summary: [:])
+            try await store.complete(taskID: running.taskID, leaseToken: running.leaseToken, outputs: [], summary: [:])
         }
         #expect(try await store.lease(stage: .chords, workerID: "w") == nil)
         await #expect(throws: QueueError.conflict("job \(job.id) is already cancelled")) { try await store.cancelJob(job.id) }
@@ -171,9 +171,15 @@ import Testing
         guard let store = try await store(kind) else { return }
         let job = try await store.createJob(NewJob(input: Self.input, inputFilename: "a.wav", stages: [.chords]), now: 10_000)
         let task = try #require(try await store.lease(stage: .chords, workerID: "w", now: 10_001)).task
-        _ = try await store.complete(taskID: task.taskID, leaseToken: task.leaseToken, artifacts: [
-            Artifact(name: "chords.json", stage: .chords, blob: BlobReference(key: "jobs/\(job.id)/chords.json", contentType: "application/json", size: 2)),
+        await #expect(throws: QueueError.self) {  // outputs stay inside the job's prefix
+            try await store.complete(taskID: task.taskID, leaseToken: task.leaseToken, outputs: [
+                BlobReference(key: "jobs/other/chords.json", contentType: "application/json", size: 2),
+            ], summary: [:], now: 10_002)
+        }
+        _ = try await store.complete(taskID: task.taskID, leaseToken: task.leaseToken, outputs: [
+            BlobReference(key: "jobs/\(job.id)/chords.json", contentType: "application/json", size: 2),
         ], summary: [:], now: 10_002)
+        #expect(try await store.job(job.id)?.artifacts.map(\.name) == ["chords.json"])
         #expect(try await store.finishedJobs(before: 10_002).isEmpty)
         #expect(try await store.finishedJobs(before: 10_003) == [job.id])
         #expect(try await store.deleteJobRows(job.id))
@@ -199,7 +205,7 @@ import Testing
                 group.addTask {
                     var done: [String] = []
                     while let lease = try await store.lease(stage: .chords, workerID: "w\(worker)") {
-                        _ = try await store.complete(taskID: lease.task.taskID, leaseToken: lease.task.leaseToken, artifacts: [], summary: [:])
+                        _ = try await store.complete(taskID: lease.task.taskID, leaseToken: lease.task.leaseToken, outputs: [], summary: [:])
                         done.append(lease.task.taskID)
                     }
                     return done

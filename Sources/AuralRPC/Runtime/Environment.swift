@@ -19,6 +19,12 @@ public struct AuralEnvironment: Sendable {
         guard let value = Int(text) else { throw ConfigurationError("\(key) must be an integer, got \"\(text)\"") }
         return value
     }
+
+    public func double(_ key: String) throws -> Double? {
+        guard let text = self[key] else { return nil }
+        guard let value = Double(text), value.isFinite else { throw ConfigurationError("\(key) must be a number, got \"\(text)\"") }
+        return value
+    }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {

@@ -1,0 +1,59 @@
+import AuralAudio
+import AuralBlob
+import AuralRPC
+import AuralSeparation
+import AuralSession
+import AuralWire
+import Foundation
+
+/// Separation as a queue stage: the job's input in, every stem as MP3 (what
+/// clients download by default) and FLAC (lossless, for `?format=wav|flac`)
+/// under `jobs/{id}/stems/`.
+public struct SeparationStage: StageHandler {
+    public let stage = PipelineStage.separation
+    let blobs: LocalBlobStore
+    let work: BlockingWorkPool
+    let separator: Separator
+
+    public init(blobs: LocalBlobStore, work: BlockingWorkPool, separator: Separator = Separator()) {
+        self.blobs = blobs
+        self.work = work
+        self.separator = separator
+    }
+
+    public func run(_ task: Aural_V1_Task, progress: StageProgress) async throws -> StageOutput {
+        let inputPath = try blobs.path(for: task.input.key)
+        guard FileManager.default.fileExists(atPath: inputPath) else {
+            throw StageFailure("input \(task.input.key) is missing from blob storage", retryable: false)
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("aural-task-\(task.taskID)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let separator = self.separator
+        let (info, files) = try await work.run {
+            do {
+                return try separator.separateFile(at: inputPath, into: scratch, formats: [.mp3Default, .flac],
+                                                  progress: { try progress.report($0) })
+            } catch let error as AudioError {
+                // A corrupt or unsupported input fails the same way every time; a write may succeed later.
+                if case .writeFailed = error { throw StageFailure("\(error)", retryable: true) }
+                throw StageFailure("\(error)", retryable: false)
+            }
+        }
+        var artifacts: [Aural_V1_BlobRef] = []
+        for file in files {
+            let key = "\(task.outputPrefix)/stems/\((file.path as NSString).lastPathComponent)"
+            try blobs.write(key, movingFile: file.path)
+            var blob = Aural_V1_BlobRef()
+            blob.key = key
+            blob.contentType = file.format.contentType
+            blob.size = try blobs.size(key)
+            blob.sha256 = try blobs.sha256(key)
+            artifacts.append(blob)
+        }
+        return StageOutput(artifacts: artifacts, summary: [
+            "duration": String(format: "%.3f", info.duration),
+            "sample_rate": String(info.sampleRate),
+            "channels": String(info.channelCount),
+        ])
+    }
+}
