@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
+        .executable(name: "stage-fixture", targets: ["StageFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
     ],
     dependencies: [
@@ -97,6 +98,15 @@ let package = Package(
             path: "Tests/RPCFixture"
         ),
         .executableTarget(
+            name: "StageFixture",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob", "AuralSession", "AuralWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/StageFixture"
+        ),
+        .executableTarget(
             name: "AuralBench",
             dependencies: [
                 "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation",
@@ -121,6 +131,10 @@ let package = Package(
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]
+        ),
+        .testTarget(
+            name: "SessionServiceTests",
+            dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralBlob", "AuralTestSupport"]
         ),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),

@@ -62,13 +62,13 @@ struct ErrorTests {
     @Test func serverEnforcesTheDeadlineInTheEnvelope() async throws {
         let url = TestAddress.ipc()
         let server = try RunningServer(url: url)
-        // A raw client that waits 5 s but tells the server it allows 200 ms.
-        let frame = try envelope(HealthMethods.echo.name, echoRequest("x", delayMs: 3000), timeoutMs: 200)
+        // A raw client that waits for a 6 s call but tells the server it allows 200 ms.
+        let frame = try envelope(HealthMethods.echo.name, echoRequest("x", delayMs: 6000), timeoutMs: 200)
         let start = ContinuousClock.now
         let reply = try await runOnOwnThread { try rawRequest(url, frame) }
         let status = try Aural_V1_RpcReply(serializedBytes: reply).status
         #expect(status.code == .deadlineExceeded)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(4))  // generous: the suite runs in parallel on 2 cores
         await server.stop()
     }
 

@@ -46,11 +46,40 @@ struct ProcessTests {
         await fixture.kill()
     }
 
+    /// A client polling with short deadlines while its server is killed and
+    /// restarted (a stage worker's heartbeats, a status poller) recovers.
+    @Test func pollingClientRecoversAfterServerRestart() async throws {
+        let url = TestAddress.ipc()
+        var fixture = try await FixtureProcess.start(url: url)
+        let client = try RPCClient(dialing: url, logger: testLogger)
+        defer { client.close() }
+        let poller = Task {
+            var lastSuccess = ContinuousClock.now
+            while !Task.isCancelled {
+                if (try? await client.call(HealthMethods.echo, echoRequest("poll", delayMs: 20), timeout: .milliseconds(500))) != nil {
+                    lastSuccess = .now
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return lastSuccess
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        await fixture.kill()
+        try await Task.sleep(for: .milliseconds(700))
+        fixture = try await FixtureProcess.start(url: url)
+        let restarted = ContinuousClock.now
+        try await Task.sleep(for: .seconds(3))
+        poller.cancel()
+        #expect(await poller.value > restarted)
+        #expect(try await client.call(HealthMethods.echo, echoRequest("after"), timeout: .seconds(2)).data == Data("after".utf8))
+        await fixture.kill()
+    }
+
     @Test func gracefulShutdownFinishesCallsInFlight() async throws {
         let url = TestAddress.ipc()
         let fixture = try await FixtureProcess.start(url: url)
         let client = try RPCClient(dialing: url, logger: testLogger)
-        async let slow = client.call(HealthMethods.echo, echoRequest("finished", delayMs: 1000), timeout: .seconds(10))
+        async let slow = client.call(HealthMethods.echo, echoRequest("finished", delayMs: 3000), timeout: .seconds(15))
         try await waitForCallsInFlight(1, at: url)
         fixture.terminate()  // SIGTERM
         #expect(try await slow.data == Data("finished".utf8))

@@ -13,7 +13,7 @@ struct SeparationServiceTests {
         let data = try temporaryDirectory("separation-service")
         let url = TestAddress.ipc()
         let service = try await ServiceProcess.start(
-            "SeparationService", arguments: ["--listen", url, "--data-dir", data, "--log-level", "error"], healthURL: url)
+            "SeparationService", arguments: ["--listen", url, "--data-dir", data, "--log-level", "error", "--no-worker"], healthURL: url)
         return (service, try RPCClient(dialing: url, logger: testLogger), data)
     }
 

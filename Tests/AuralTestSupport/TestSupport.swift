@@ -55,6 +55,11 @@ public final class ServiceProcess: @unchecked Sendable {
         return service
     }
 
+    /// Starts a process that serves no RPC (a stage worker): running, not necessarily ready.
+    public static func launch(_ executable: String, arguments: [String], environment: [String: String] = [:]) throws -> ServiceProcess {
+        try ServiceProcess(executable, arguments: arguments, healthURL: "", environment: environment)
+    }
+
     private init(_ executable: String, arguments: [String], healthURL: String, environment: [String: String]) throws {
         self.healthURL = healthURL
         process.executableURL = productsDirectory.appendingPathComponent(executable)

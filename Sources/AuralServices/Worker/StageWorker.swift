@@ -87,11 +87,8 @@ public final class StageWorker: Service, Sendable {
                 backoff = min(backoff * 2, .seconds(2))
                 continue
             }
+            // A task leased as shutdown began is still run: the drain timeout bounds it.
             guard response.hasTask else { continue }
-            if stopping {
-                await report(fail: response, message: "worker shutting down before it started", retryable: true)
-                return
-            }
             await process(response)
         }
     }
