@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionServiceTests",
-            dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralBlob", "AuralTestSupport"]
+            dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralBlob", "AuralSession", "AuralStore", "AuralTestSupport"]
         ),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
