@@ -109,8 +109,9 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/AuralBench"
         ),

@@ -30,7 +30,7 @@ extension JobStore {
     public func lease(stage: PipelineStage, workerID: String, now: Int64 = UnixTime.nowMilliseconds()) async throws -> LeaseOutcome? {
         let token = UUID().uuidString.lowercased()
         let expires = now + configuration.leaseMilliseconds
-        return try await database.write { db -> LeaseOutcome? in
+        return try await database.write(durability: .relaxed) { db -> LeaseOutcome? in
             // PostgreSQL: concurrent leasers skip each other's locked rows
             // instead of queueing on them. SQLite: BEGIN IMMEDIATE already
             // made this transaction the only writer.
@@ -70,7 +70,7 @@ extension JobStore {
     /// the task and `notFound` when the task is gone (its job was deleted).
     public func heartbeat(taskID: String, leaseToken: String, now: Int64 = UnixTime.nowMilliseconds()) async throws -> HeartbeatOutcome {
         let expires = now + configuration.leaseMilliseconds
-        return try await database.write { db in
+        return try await database.write(durability: .relaxed) { db in
             let extended = try db.query("""
                 UPDATE tasks SET lease_expires_at_ms = $3, updated_at_ms = $4
                 WHERE id = $1 AND lease_token = $2 AND status = 'leased' AND lease_expires_at_ms >= $4
@@ -95,7 +95,7 @@ extension JobStore {
         taskID: String, leaseToken: String, outputs: [BlobReference], summary: [String: String],
         now: Int64 = UnixTime.nowMilliseconds()
     ) async throws -> FinishOutcome {
-        try await database.write { db in
+        try await database.write(durability: .relaxed) { db in
             let task = try Self.lockedTask(taskID, db)
             try task.checkHeld(by: leaseToken, now: now)
             let prefix = "jobs/\(task.jobID)/"
@@ -133,7 +133,7 @@ extension JobStore {
         taskID: String, leaseToken: String, message: String, retryable: Bool,
         now: Int64 = UnixTime.nowMilliseconds()
     ) async throws -> FinishOutcome {
-        try await database.write { db in
+        try await database.write(durability: .relaxed) { db in
             let task = try Self.lockedTask(taskID, db)
             try task.checkHeld(by: leaseToken, now: now)
             if retryable && task.attempts < task.maxAttempts {
@@ -148,7 +148,7 @@ extension JobStore {
     /// Returns expired leases to the queue, or fails their jobs once the
     /// attempts are spent. SessionService calls it on a timer.
     public func reapExpiredLeases(now: Int64 = UnixTime.nowMilliseconds()) async throws -> FinishOutcome {
-        try await database.write { db in
+        try await database.write(durability: .relaxed) { db in
             let skipLocked = db.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
             let expired = try db.query("""
                 SELECT * FROM tasks WHERE status = 'leased' AND lease_expires_at_ms < $1 ORDER BY lease_expires_at_ms LIMIT 100\(skipLocked)

@@ -41,10 +41,26 @@ public final class Database: Sendable {
         }
     }
 
+    /// How long a committed transaction must survive.
+    public enum Durability: Sendable {
+        /// Survives a database crash once the call returns.
+        case flushed
+        /// May be lost if the database server itself crashes within a few
+        /// milliseconds of the commit (PostgreSQL `synchronous_commit = off`:
+        /// no corruption, only the newest commits). For queue transitions the
+        /// protocol already tolerates: a lost lease or completion expires
+        /// and the task runs again, writing the same outputs.
+        case relaxed
+    }
+
     /// Runs `body` in a write transaction (SQLite: `BEGIN IMMEDIATE`, so the
     /// write lock is taken up front and a read-then-write cannot race).
-    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
-        let begin = dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+    public func write<T: Sendable>(durability: Durability = .flushed, _ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
+        let begin = switch (dialect, durability) {
+        case (.sqlite, _): "BEGIN IMMEDIATE"  // WAL with synchronous=NORMAL never waits for fsync at commit
+        case (.postgres, .flushed): "BEGIN"
+        case (.postgres, .relaxed): "BEGIN; SET LOCAL synchronous_commit TO OFF"
+        }
         return try await writers.run { connection in
             try connection.execute(script: begin)
             do {
