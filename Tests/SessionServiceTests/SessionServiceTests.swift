@@ -90,7 +90,7 @@ struct SessionServiceTests {
             await stack.session.kill()
             try await Task.sleep(for: .milliseconds(300))
             try await stack.restartSession()
-            let job = try await stack.waitForJob(created.jobID) { $0.status == .completed }
+            let job = try await stack.waitForJob(created.jobID, timeout: .seconds(30)) { $0.status == .completed }
             #expect(job.metadata["chords_attempt"] == "1")  // the same lease carried on across the restart
         }
     }

@@ -45,8 +45,12 @@ final class SessionStack: @unchecked Sendable {
         try await ServiceProcess.start("SessionService", arguments: [], healthURL: environment["AURAL_SESSION_RPC"]!, environment: environment)
     }
 
+    /// A new client too: the old REQ socket may stay silent after its
+    /// server restarts (the nng 1.5.2 issue StageWorker works around).
     func restartSession() async throws {
         session = try await Self.startSession(environment)
+        client.close()
+        client = try RPCClient(dialing: environment["AURAL_SESSION_RPC"]!, logger: testLogger)
     }
 
     /// The fixture worker: the real StageWorker loop around a task of `seconds`.
