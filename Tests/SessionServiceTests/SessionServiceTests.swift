@@ -84,7 +84,7 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func restartedSessionServiceResumesTheRunningJob(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind, leaseSeconds: 5) { stack in
-            try stack.startFixtureWorker(seconds: 2)
+            try stack.startFixtureWorker(seconds: 4)
             let created = try await stack.createJob(stages: [.chords])
             _ = try await stack.waitForJob(created.jobID) { $0.status == .processing }
             await stack.session.kill()
@@ -98,7 +98,7 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func cancelTellsTheRunningWorkerWhichMovesOn(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind) { stack in
-            try stack.startFixtureWorker(seconds: 1.5)
+            try stack.startFixtureWorker(seconds: 4)
             let first = try await stack.createJob(stages: [.chords])
             _ = try await stack.waitForJob(first.jobID) { $0.status == .processing }
             var cancel = Aural_V1_CancelJobRequest()
@@ -117,7 +117,7 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func deleteWhileRunningRemovesRowsAndFiles(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind) { stack in
-            try stack.startFixtureWorker(seconds: 1)
+            try stack.startFixtureWorker(seconds: 3)
             let created = try await stack.createJob(stages: [.chords])
             #expect(stack.blobExists(created.input.key))
             _ = try await stack.waitForJob(created.jobID) { $0.status == .processing }
@@ -125,7 +125,7 @@ struct SessionServiceTests {
             delete.jobID = created.jobID
             _ = try await stack.client.call(SessionMethods.deleteJob, delete)
             await #expect(throws: RPCError.notFound("no job \(created.jobID)")) { try await stack.job(created.jobID) }
-            try await Task.sleep(for: .seconds(2))  // past the task's end: the worker must not bring files back
+            try await Task.sleep(for: .seconds(4))  // past the task's end: the worker must not bring files back
             #expect(!stack.blobExists("jobs/\(created.jobID)"))
             await #expect(throws: RPCError.self) { try await stack.client.call(SessionMethods.deleteJob, delete) }
         }
@@ -134,7 +134,7 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func sigtermDrainsTheRunningTask(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind) { stack in
-            let worker = try stack.startFixtureWorker(seconds: 1.5)
+            let worker = try stack.startFixtureWorker(seconds: 4)
             let created = try await stack.createJob(stages: [.chords])
             _ = try await stack.waitForJob(created.jobID) { $0.status == .processing && $0.progress > 0 }
             worker.terminate()
