@@ -62,16 +62,11 @@ public struct SeparationRPCService: Sendable {
             if request.outputPrefix.isEmpty {
                 stem.inlineData = try Data(contentsOf: URL(fileURLWithPath: file.path))
             } else {
-                let key = request.outputPrefix + "/" + (file.path as NSString).lastPathComponent
                 do {
-                    try blobs.write(key, movingFile: file.path)
-                    var blob = Aural_V1_BlobRef()
-                    blob.key = key
-                    blob.contentType = file.format.contentType
-                    blob.size = try blobs.size(key)
-                    stem.blob = blob
+                    stem.blob = try blobs.storeStem(file, under: request.outputPrefix, checksum: false)
                 } catch {
-                    throw error == .invalidKey(key) ? RPCError.invalidArgument("\(error)") : RPCError.internalError("\(error)")
+                    if case .invalidKey = error { throw RPCError.invalidArgument("\(error)") }
+                    throw RPCError.internalError("\(error)")
                 }
             }
             response.stems.append(stem)

@@ -57,7 +57,7 @@ extension JobStore {
                 events.append(try record(.stageChanged(stage: stage, state: .processing), jobID: jobID, now: now, db))
             }
             let dependencies = Set(try leased.string("depends_on").split(separator: ",").map(String.init))
-            let inputs = try Self.artifacts(of: jobID, db).filter { dependencies.contains($0.stage.rawValue) }
+            let inputs = dependencies.isEmpty ? [] : try Self.artifacts(of: jobID, db).filter { dependencies.contains($0.stage.rawValue) }
             let task = LeasedTask(
                 taskID: try leased.string("id"), jobID: jobID, stage: stage, attempt: Int(try leased.int("attempts")),
                 leaseToken: token, leaseExpiresAtMs: expires, input: job.input, inputFilename: job.inputFilename,
@@ -118,12 +118,7 @@ extension JobStore {
                     """, .text(task.jobID), .text(artifact.name), .text(task.stage.rawValue), .text(artifact.blob.key),
                     .text(artifact.blob.contentType), .int(artifact.blob.size), .text(artifact.blob.sha256), .integer(now))
             }
-            if !summary.isEmpty {
-                let row = try db.query("SELECT metadata FROM jobs WHERE id = $1", .text(task.jobID)).first
-                let merged = Self.decodeMetadata(try row?.string("metadata") ?? "{}").merging(summary) { _, new in new }
-                try db.query("UPDATE jobs SET metadata = $2 WHERE id = $1", .text(task.jobID), .text(Self.encodeMetadata(merged)))
-            }
-            return try advance(jobID: task.jobID, now: now, db)
+            return try advance(jobID: task.jobID, summary: summary, now: now, db)
         }
     }
 
@@ -202,9 +197,10 @@ extension JobStore {
         return [try record(.failed(stage: task.stage, message: fullMessage), jobID: task.jobID, now: now, db)]
     }
 
-    /// After a task completes: queue the blocked tasks whose dependencies
-    /// are all complete; when every task is complete, finalize the job.
-    private func advance(jobID: String, now: Int64, _ db: SQLConnection) throws -> FinishOutcome {
+    /// After a task completes: merge its summary into the job's metadata,
+    /// queue the blocked tasks whose dependencies are all complete and, when
+    /// every task is complete, finalize the job.
+    private func advance(jobID: String, summary: [String: String], now: Int64, _ db: SQLConnection) throws -> FinishOutcome {
         let tasks = try db.query("SELECT * FROM tasks WHERE job_id = $1", .text(jobID)).map(TaskRow.init)
         let completed = Set(tasks.filter { $0.status == .completed }.map(\.stage.rawValue))
         var runnable: [PipelineStage] = []
@@ -214,14 +210,21 @@ extension JobStore {
                 """, .text(task.id), .integer(now))
             runnable.append(task.stage)
         }
-        guard completed.count == tasks.count else {
+        let finished = completed.count == tasks.count
+        var metadata: [String: String] = [:]
+        if finished || !summary.isEmpty {
+            let row = try db.query("SELECT metadata FROM jobs WHERE id = $1", .text(jobID)).first
+            metadata = Self.decodeMetadata(try row?.string("metadata") ?? "{}").merging(summary) { _, new in new }
+        }
+        guard finished else {
+            if !summary.isEmpty {
+                try db.query("UPDATE jobs SET metadata = $2 WHERE id = $1", .text(jobID), .text(Self.encodeMetadata(metadata)))
+            }
             try Self.updateJobProgress(jobID, now: now, db)
             return FinishOutcome(events: [], runnableStages: runnable, willRetry: false, jobFinished: false)
         }
         // Finalize: the job's metadata gains what every stage reported plus counts.
         let artifacts = try Self.artifacts(of: jobID, db)
-        let row = try db.query("SELECT metadata FROM jobs WHERE id = $1", .text(jobID)).first
-        var metadata = Self.decodeMetadata(try row?.string("metadata") ?? "{}")
         metadata["artifact_count"] = String(artifacts.count)
         try db.query("""
             UPDATE jobs SET status = 'completed', stage = '', progress = 100, metadata = $2, completed_at_ms = $3, updated_at_ms = $3

@@ -30,7 +30,7 @@ final class PostgresConnection: SQLConnection {
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> [SQLRow] {
         try reconnectIfNeeded()
-        let name = try prepared(sql, parameterCount: parameters.count)
+        let name = try prepared(sql)
         var buffers: [UnsafeMutablePointer<CChar>?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
@@ -72,7 +72,7 @@ final class PostgresConnection: SQLConnection {
         return rows
     }
 
-    private func prepared(_ sql: String, parameterCount: Int) throws(StoreError) -> String {
+    private func prepared(_ sql: String) throws(StoreError) -> String {
         if let name = statements[sql] { return name }
         let name = "aural_\(statements.count + 1)"
         let result = PQprepare(handle, name, sql, 0, nil)

@@ -71,6 +71,7 @@ public struct SessionRPCService: Sendable {
         }
         var stages: [PipelineStage] = []
         for stage in request.stages { stages.append(try SessionWire.stage(stage)) }
+        if stages.isEmpty { stages = defaultStages }
         var input = SessionWire.reference(request.input)
         if input.size == 0 { input.size = (try? blobs.size(input.key)) ?? 0 }
         var audio: AudioSummary?
@@ -86,13 +87,13 @@ public struct SessionRPCService: Sendable {
         do {
             job = try await SessionWire.mapped {
                 try await store.createJob(NewJob(id: id, input: input, inputFilename: request.inputFilename, audio: audio,
-                                                 stages: stages.isEmpty ? defaultStages : stages))
+                                                 stages: stages))
             }
         } catch {
             try? blobs.delete("jobs/\(id)")
             throw error
         }
-        availability.notify(stages.isEmpty ? defaultStages : stages)
+        availability.notify(stages)
         return SessionWire.job(job)
     }
 

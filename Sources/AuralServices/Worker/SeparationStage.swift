@@ -39,16 +39,8 @@ public struct SeparationStage: StageHandler {
                 throw StageFailure("\(error)", retryable: false)
             }
         }
-        var artifacts: [Aural_V1_BlobRef] = []
-        for file in files {
-            let key = "\(task.outputPrefix)/stems/\((file.path as NSString).lastPathComponent)"
-            try blobs.write(key, movingFile: file.path)
-            var blob = Aural_V1_BlobRef()
-            blob.key = key
-            blob.contentType = file.format.contentType
-            blob.size = try blobs.size(key)
-            blob.sha256 = try blobs.sha256(key)
-            artifacts.append(blob)
+        let artifacts = try files.map { file in
+            try blobs.storeStem(file, under: task.outputPrefix + "/stems", checksum: true)
         }
         return StageOutput(artifacts: artifacts, summary: [
             "duration": String(format: "%.3f", info.duration),
