@@ -65,7 +65,11 @@ struct UploadReceiver: Sendable {
     /// Decodability, not just magic bytes: libsndfile (or ffmpeg for M4A) must open it.
     private func probe(_ path: String) async throws -> AudioInfo {
         do {
-            return try await probes.run { try AudioFile.probe(path) }
+            return try await probes.run {
+                let info = try AudioFile.probe(path)
+                try AudioIntegrity.verifyComplete(path)
+                return info
+            }
         } catch let error as AudioError {
             switch error {
             case .unsupportedFormat: throw APIError.unsupportedMediaType(error.description)
@@ -156,6 +160,12 @@ struct UploadReceiver: Sendable {
 
         var inFilePart = false, fileSeen = false, filename: String?
         var totalBytes = 0
+        var pending = ByteBuffer()
+        func flush() async throws {
+            guard pending.readableBytes > 0 else { return }
+            try await sink.write(pending, to: &writer)
+            pending.clear()
+        }
         for try await buffer in body {
             totalBytes += buffer.readableBytes
             guard totalBytes <= limit + multipartOverhead else {
@@ -171,13 +181,16 @@ struct UploadReceiver: Sendable {
                         inFilePart = true
                         filename = Self.dispositionParameter("filename", in: value).flatMap(safeFilename)
                     }
-                case .body(let chunk):
-                    if inFilePart { try await sink.write(chunk, to: &writer) }
+                case .body(var chunk):
+                    // The parser cuts the body at every CR byte; gather the pieces into one write.
+                    if inFilePart { pending.writeBuffer(&chunk) }
                 case .end:
+                    try await flush()
                     if inFilePart { fileSeen = true }
                     inFilePart = false
                 }
             }
+            try await flush()
         }
         guard fileSeen else { throw APIError.badRequest("the multipart body has no complete `file` field") }
         return filename
