@@ -24,7 +24,7 @@ struct EdgeCommand: AsyncParsableCommand {
         if let dataDir { environment["AURAL_DATA_DIR"] = dataDir }
         if let port { environment["AURAL_HTTP_PORT"] = String(port) }
         let level = (logLevel ?? environment["AURAL_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
-        AuralLogging.bootstrap(level: level)
+        AuralLogging.bootstrap(level: level, environment: AuralEnvironment(environment))
         EdgeMetrics.bootstrap()
         let logger = Logger(label: "Edge")
         let configuration = try EdgeConfiguration(environment: AuralEnvironment(environment))
