@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "Edge", targets: ["Edge"]),
+        .executable(name: "aural", targets: ["AuralCLI"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "stage-fixture", targets: ["StageFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
@@ -119,6 +120,20 @@ let package = Package(
                 "AuralServices", "AuralRPC", "AuralBlob", "AuralStore", "AuralSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The `aural` command: `up` supervises a local stack; the rest are REST clients.
+        .executableTarget(
+            name: "AuralCLI",
+            dependencies: [
+                "AuralRPC", "AuralStore", "AuralSession",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
