@@ -191,6 +191,7 @@ let package = Package(
             dependencies: [
                 "AuralEdge", "AuralAudio", "AuralTestSupport", "AuralWire", "AuralRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
         ),

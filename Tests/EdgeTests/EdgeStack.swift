@@ -54,6 +54,36 @@ final class EdgeStack: @unchecked Sendable {
         try? await stack.http.shutdown()
     }
 
+    /// The whole stack as `make run` starts it: `aural up` in a temporary data
+    /// directory on a free port. `processes[0]` is the supervisor.
+    static func withAuralUp(environment extra: [String: String] = [:], _ body: (EdgeStack) async throws -> Void) async throws {
+        let data = try temporaryDirectory("up")
+        let port = try freePort()
+        var environment = ["AURAL_LOG_LEVEL": "error", "AURAL_MIN_FREE_DISK_MB": "1"]
+        environment.merge(extra) { $1 }
+        let stack = EdgeStack(data: data, environment: environment, baseURL: "http://127.0.0.1:\(port)")
+        defer { stack.stop() }
+        stack.processes.append(try ServiceProcess.launch("aural", arguments: ["up", "--data-dir", data, "--port", String(port)],
+                                                         environment: environment))
+        try await stack.waitUntilReady()
+        try await body(stack)
+        try? await stack.http.shutdown()
+    }
+
+    /// The pid of the supervisor's child running `executable`.
+    func childPID(_ executable: String) throws -> Int32? {
+        let parent = try #require(processes.first).process.processIdentifier
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            let name = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
+            if fields.count > 1, Int32(fields[1]) == parent, executable.hasPrefix(name) { return pid }
+        }
+        return nil
+    }
+
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
@@ -63,7 +93,11 @@ final class EdgeStack: @unchecked Sendable {
         throw EdgeDidNotStart(baseURL: baseURL)
     }
 
+    /// SIGTERM first, so `aural up` stops its children; SIGKILL what is left.
     func stop() {
+        for process in processes where process.process.isRunning { process.process.terminate() }
+        let deadline = Date().addingTimeInterval(20)
+        while processes.contains(where: \.process.isRunning), Date() < deadline { usleep(50_000) }
         for process in processes where process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
     }
 
