@@ -9,8 +9,10 @@ let package = Package(
         .library(name: "AuralWire", targets: ["AuralWire"]),
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
+        .library(name: "AuralPitch", targets: ["AuralPitch"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
+        .executable(name: "TranscriptionService", targets: ["TranscriptionService"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "stage-fixture", targets: ["StageFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
@@ -52,6 +54,8 @@ let package = Package(
         .target(name: "AuralAudio", dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]),
 
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
+        // Vocal melody: pYIN pitch tracking, note segmentation, frames JSON.
+        .target(name: "AuralPitch", dependencies: ["AuralAudio"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -63,8 +67,8 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralBlob", "AuralStore", "AuralSession",
-                .product(name: "Logging", package: "swift-log"),
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralBlob", "AuralStore",
+                "AuralSession", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -72,6 +76,15 @@ let package = Package(
         // Thin executables: configuration, wiring, run.
         .executableTarget(
             name: "SeparationService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "TranscriptionService",
             dependencies: [
                 "AuralServices", "AuralRPC", "AuralBlob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -109,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralServices",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,6 +155,10 @@ let package = Package(
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
+        ),
+        .testTarget(
+            name: "AuralPitchTests",
+            dependencies: ["AuralPitch", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
         ),
     ]
 )
