@@ -36,16 +36,21 @@ public enum Tuning {
     }
 }
 
-/// Splits a pitch track into notes: a note starts where voicing starts or
+/// Splits a pitch track into notes: a note starts where voicing starts,
 /// where the (lightly smoothed) pitch leaves the current note's running
 /// mean by more than `splitSemitones` for `confirmFrames` frames in a row
-/// (so vibrato and scoops do not split notes); notes shorter than
-/// `minimumSeconds` are dropped.
+/// (so vibrato and scoops do not split notes), or where the level dips by
+/// `reattackDipDecibels` and rises again (the same pitch sung twice without
+/// a rest); notes shorter than `minimumSeconds` are dropped.
 public struct NoteSegmenter: Sendable, Equatable {
     public var splitSemitones: Float = 0.6
     public var confirmFrames: Int = 3
     public var smoothingFrames: Int = 5
     public var minimumSeconds: Double = 0.06
+    /// Depth of a re-attack dip below the level of the preceding 150 ms.
+    public var reattackDipDecibels: Float = 9
+    /// Rise within the following 80 ms that confirms the re-attack.
+    public var reattackRiseDecibels: Float = 6
 
     public init() {}
 
@@ -53,6 +58,8 @@ public struct NoteSegmenter: Sendable, Equatable {
         let frames = track.frames
         let offset = tuningCents / 100
         let pitch = smoothedPitch(frames, offset: offset)
+        let reattacks = reattackFrames(frames, hopSeconds: track.hopSeconds)
+        let minimumFrames = Int((minimumSeconds / track.hopSeconds).rounded(.up))
         var notes: [Note] = []
         var start = -1  // first frame of the open note, or -1
         var sum: Float = 0
@@ -77,6 +84,11 @@ public struct NoteSegmenter: Sendable, Equatable {
                 (start, sum, count, deviating) = (index, current, 1, 0)
                 continue
             }
+            if reattacks[index], index - start >= minimumFrames {
+                close(at: index)
+                (start, sum, count, deviating) = (index, current, 1, 0)
+                continue
+            }
             if abs(current - sum / Float(count)) > splitSemitones {
                 deviating += 1
                 if deviating >= confirmFrames {
@@ -95,6 +107,24 @@ public struct NoteSegmenter: Sendable, Equatable {
         }
         close(at: frames.count)
         return notes
+    }
+
+    /// Frames just after a local minimum of the level that lies
+    /// `reattackDipDecibels` under the preceding 150 ms and is followed by a
+    /// rise of `reattackRiseDecibels` within 80 ms.
+    func reattackFrames(_ frames: [PitchFrame], hopSeconds: Double) -> [Bool] {
+        let before = max(1, Int((0.15 / hopSeconds).rounded()))
+        let after = max(1, Int((0.08 / hopSeconds).rounded()))
+        var result = [Bool](repeating: false, count: frames.count)
+        guard frames.count > 2 else { return result }
+        for index in 1..<(frames.count - 1) {
+            let dip = frames[index].level
+            guard dip <= frames[index - 1].level, dip < frames[index + 1].level else { continue }
+            let earlier = frames[max(0, index - before)..<index].lazy.map(\.level).max() ?? dip
+            let later = frames[(index + 1)...min(frames.count - 1, index + after)].lazy.map(\.level).max() ?? dip
+            if earlier - dip >= reattackDipDecibels, later - dip >= reattackRiseDecibels { result[index + 1] = true }
+        }
+        return result
     }
 
     /// Tuning-corrected MIDI pitch, median-filtered within each voiced run.

@@ -10,12 +10,16 @@ public struct PitchFrame: Sendable, Equatable {
     /// pYIN: the frame's probability of being voiced (the mass of its pitch
     /// candidates). Plain YIN: 1 − the normalized difference at the chosen lag.
     public var confidence: Float
+    /// Level of the analysis window in dBFS (mean square); note segmentation
+    /// finds re-attacks of a repeated pitch by its dips.
+    public var level: Float
 
-    public init(time: Double, f0: Float, voiced: Bool, confidence: Float) {
+    public init(time: Double, f0: Float, voiced: Bool, confidence: Float, level: Float = silenceDecibels) {
         self.time = time
         self.f0 = f0
         self.voiced = voiced
         self.confidence = confidence
+        self.level = level
     }
 
     /// Fractional MIDI pitch (69 = A4 = 440 Hz); nil when unvoiced.
@@ -35,6 +39,12 @@ public struct PitchTrack: Sendable, Equatable {
         self.frames = frames
     }
 }
+
+/// The level reported for digital silence.
+public let silenceDecibels: Float = -120
+
+@inline(__always)
+func decibels(meanSquare: Float) -> Float { max(silenceDecibels, 10 * log10(meanSquare)) }
 
 @inline(__always)
 public func midiPitch(hz: Float) -> Float { 69 + 12 * log2(hz / 440) }

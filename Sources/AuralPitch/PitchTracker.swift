@@ -78,6 +78,8 @@ struct FrameCandidates {
     var probability: [Float]
     /// Total candidate probability: the frame's probability of being voiced.
     var voicedMass: [Float]
+    /// Level of each frame in dBFS.
+    var levels: [Float]
 }
 
 /// The resampled signal and the frame geometry shared by both trackers.
@@ -156,7 +158,8 @@ struct FrameAnalysis {
             frameCount: frameCount, capacity: capacity, counts: [Int32](repeating: 0, count: frameCount),
             f0: [Float](repeating: 0, count: frameCount * capacity),
             probability: [Float](repeating: 0, count: frameCount * capacity),
-            voicedMass: [Float](repeating: 0, count: frameCount))
+            voicedMass: [Float](repeating: 0, count: frameCount),
+            levels: [Float](repeating: silenceDecibels, count: frameCount))
         let cumulativePrior = Self.cumulativeThresholdPrior(alpha: configuration.thresholdAlpha, beta: configuration.thresholdBeta)
         let noTroughWeight = configuration.noTroughWeight
         let (minimumLag, maximumLag, silence) = (minimumLag, maximumLag, configuration.silenceLevel)
@@ -172,6 +175,7 @@ struct FrameAnalysis {
             try troughLags.withUnsafeMutableBufferPointer { lags in
                 try troughMass.withUnsafeMutableBufferPointer { masses in
                     try forEachFrame(progress: progress) { frame, d, level in
+                        result.levels[frame] = decibels(meanSquare: level)
                         guard level > silence else { return }
                         var found = 0
                         var lowest: Float = 1
@@ -224,6 +228,7 @@ struct FrameAnalysis {
         let hopSeconds = configuration.hopSeconds
         try forEachFrame(progress: { _ in }) { frame, d, level in
             frames[frame].time = Double(frame) * hopSeconds
+            frames[frame].level = decibels(meanSquare: level)
             guard level > silence else { return }
             for lag in (minimumLag + 1)..<maximumLag where d[lag] < threshold && d[lag] < d[lag - 1] && d[lag] <= d[lag + 1] {
                 let f0 = Float(rate / parabolicLag(d, at: lag))

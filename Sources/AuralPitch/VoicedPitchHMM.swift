@@ -125,9 +125,10 @@ struct VoicedPitchHMM {
         try progress(1)
         return (0..<frameCount).map { frame in
             let time = Double(frame) * hopSeconds
-            let confidence = candidates.voicedMass[frame]
-            guard path[frame] != unvoiced else { return PitchFrame(time: time, f0: 0, voiced: false, confidence: confidence) }
-            return PitchFrame(time: time, f0: refinedF0(candidates, frame: frame, bin: path[frame]), voiced: true, confidence: confidence)
+            let (confidence, level) = (candidates.voicedMass[frame], candidates.levels[frame])
+            guard path[frame] != unvoiced else { return PitchFrame(time: time, f0: 0, voiced: false, confidence: confidence, level: level) }
+            return PitchFrame(time: time, f0: refinedF0(candidates, frame: frame, bin: path[frame]), voiced: true,
+                              confidence: confidence, level: level)
         }
     }
 

@@ -62,6 +62,26 @@ struct NoteTests {
         #expect(notes.map(\.midi) == [67])
     }
 
+    @Test func repeatedPitchIsSplitAtItsReattack() throws {
+        // G4 sung three times without a rest: the level dips 20 dB for 40 ms
+        // before each new attack, as a singer's re-articulation does.
+        let attacks = [0.1, 0.6, 1.1]
+        let audio = Signals.tone(seconds: 1.7, sampleRate: 44100, gain: { t in
+            attacks.dropFirst().contains { t >= $0 - 0.04 && t < $0 } ? 0.1 : 1
+        }) { t in t < 0.1 || t > 1.6 ? 0 : 392 }
+        let notes = try transcriber.transcribe(audio, sampleRate: 44100).notes
+        #expect(notes.map(\.midi) == [67, 67, 67])
+        for (note, attack) in zip(notes, attacks) { #expect(abs(note.start - attack) <= 0.03, "onset \(note.start)") }
+    }
+
+    @Test func tremoloDoesNotSplitANote() throws {
+        // ±3 dB of amplitude modulation at 6 Hz: expression, not a new note.
+        let audio = Signals.tone(seconds: 1.2, sampleRate: 44100, gain: { t in pow(10, 3 / 20 * sin(2 * Double.pi * 6 * t)) }) { t in
+            t < 0.1 || t > 1.1 ? 0 : 294
+        }
+        #expect(try transcriber.transcribe(audio, sampleRate: 44100).notes.map(\.midi) == [62])
+    }
+
     @Test func notesShorterThanTheMinimumAreDropped() throws {
         // Hand-made track: 3 voiced frames (30 ms), a rest, then 20 frames.
         var frames = (0..<40).map { PitchFrame(time: Double($0) * 0.01, f0: 0, voiced: false, confidence: 0) }

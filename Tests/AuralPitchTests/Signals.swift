@@ -5,9 +5,10 @@ import Foundation
 enum Signals {
     /// A harmonic tone whose f0 follows `f0(t)` (phase integrated sample by
     /// sample, so vibrato and glides are exact); `harmonics[k]` is the
-    /// amplitude of harmonic k+1. f0 ≤ 0 means silence at that instant.
+    /// amplitude of harmonic k+1, `gain(t)` an envelope. f0 ≤ 0 means
+    /// silence at that instant.
     static func tone(seconds: Double, sampleRate: Int, harmonics: [Double] = [1, 0.5, 0.3, 0.2],
-                     f0: (Double) -> Double) -> [Float] {
+                     gain: (Double) -> Double = { _ in 1 }, f0: (Double) -> Double) -> [Float] {
         let count = Int(seconds * Double(sampleRate))
         var phase = 0.0
         var samples = [Float](repeating: 0, count: count)
@@ -21,7 +22,7 @@ enum Signals {
             phase += frequency / Double(sampleRate)
             var value = 0.0
             for (k, amplitude) in harmonics.enumerated() { value += amplitude * sin(2 * Double.pi * phase * Double(k + 1)) }
-            samples[i] = Float(0.5 * value / peak)
+            samples[i] = Float(0.5 * gain(Double(i) / Double(sampleRate)) * value / peak)
         }
         return samples
     }
