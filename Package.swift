@@ -158,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuralPitchTests",
-            dependencies: ["AuralPitch", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
+            dependencies: ["AuralPitch", "AuralAudio", "AuralBlob", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
         ),
     ]
 )
