@@ -1,4 +1,3 @@
-import AuralAudio
 import Foundation
 
 /// The frames document of DESIGN.md §4, schema `aural.frames/1`: every
@@ -44,18 +43,5 @@ public enum FramesJSON {
             if text.hasSuffix(".") { text.removeLast() }
         }
         return text == "-0" ? "0" : text
-    }
-}
-
-extension MelodyTranscriber {
-    /// Decodes the audio file at `path` (any format AuralAudio reads), mixes
-    /// it to mono and transcribes it.
-    public func transcribeFile(at path: String, progress: (Double) throws -> Void = { _ in }) throws -> (info: AudioInfo, transcription: MelodyTranscription) {
-        let reader = try AudioFileReader(path: path)
-        let buffer = try reader.readAll()
-        let info = reader.info
-        try progress(0.05)
-        let transcription = try transcribe(buffer.mono(), sampleRate: buffer.sampleRate, progress: { try progress(0.05 + $0 * 0.95) })
-        return (info, transcription)
     }
 }

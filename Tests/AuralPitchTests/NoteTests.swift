@@ -1,4 +1,6 @@
+import AuralAudio
 import AuralPitch
+import AuralTestSupport
 import Foundation
 import Testing
 
@@ -101,5 +103,27 @@ struct NoteTests {
         }
         let cents = Tuning.deviationCents(PitchTrack(hopSeconds: 0.01, duration: 0.2, frames: frames))
         #expect(abs(abs(cents) - 50) < 0.5)
+    }
+}
+
+@Suite("File transcription")
+struct FileTranscriptionTests {
+    @Test(arguments: [48000, 16000])
+    func stereoFileAtAnyRateGivesTheKnownMelody(sampleRate: Int) throws {
+        let melody = KnownMelody.audio(sampleRate: sampleRate)
+        let path = try temporaryDirectory("melody-file") + "/melody.flac"
+        try AudioFile.write(AudioBuffer(sampleRate: sampleRate, channels: [melody, melody]), to: path, format: .flac)
+        var reports: [Double] = []
+        let (info, result) = try MelodyTranscriber().transcribeFile(at: path) { reports.append($0) }
+        #expect(info.sampleRate == sampleRate && info.channelCount == 2)
+        #expect(result.track.duration == 3 && result.track.frames.count == 300)
+        #expect(result.notes.map(\.midi) == KnownMelody.notes.map(\.midi))
+        #expect(reports.first! < 0.25 && reports.last == 1 && reports == reports.sorted())
+    }
+
+    @Test func corruptFileIsAnAudioError() throws {
+        let path = try temporaryDirectory("melody-file") + "/broken.wav"
+        try Data("RIFF....WAVE but nothing else".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: AudioError.self) { try MelodyTranscriber().transcribeFile(at: path) }
     }
 }
