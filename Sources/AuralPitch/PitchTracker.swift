@@ -31,7 +31,8 @@ public struct PitchTrackerConfiguration: Sendable, Equatable {
     public var pitchJumpProbability: Double = 0.001
     /// Probability per frame of switching between voiced and unvoiced.
     public var voicingSwitchProbability: Double = 0.01
-    /// Odds a voiced bin must beat to be preferred to the unvoiced state.
+    /// The unvoiced state observes (1 − the frame's candidate mass) × this:
+    /// lower voices more frames (recall up, false alarms up).
     public var unvoicedWeight: Double = 0.1
 
     // Plain YIN reference.
@@ -56,7 +57,7 @@ public struct PitchTracker: Sendable {
     public func track(_ samples: [Float], sampleRate: Int, progress: (Double) throws -> Void = { _ in }) throws -> PitchTrack {
         let analysis = try FrameAnalysis(samples, sampleRate: sampleRate, configuration: configuration)
         let candidates = try analysis.candidates(progress: { try progress($0 * 0.8) })
-        let decoder = VoicedPitchHMM(configuration: configuration, analysisSampleRate: analysis.rate)
+        let decoder = VoicedPitchHMM(configuration: configuration)
         let frames = try decoder.decode(candidates, hopSeconds: configuration.hopSeconds, progress: { try progress(0.8 + $0 * 0.2) })
         return PitchTrack(hopSeconds: configuration.hopSeconds, duration: analysis.duration, frames: frames)
     }
@@ -103,6 +104,10 @@ struct FrameAnalysis {
         }
         guard configuration.maximumFrequency < Double(configuration.analysisSampleRate) / 4 else {
             throw AudioError.invalidArgument("maximum frequency must be below a quarter of the analysis rate")
+        }
+        // Back-pointers are UInt16: 20 bins per semitone over 3 kHz still fits.
+        guard (1...20).contains(configuration.binsPerSemitone), configuration.candidatesPerFrame >= 1 else {
+            throw AudioError.invalidArgument("binsPerSemitone must be in 1...20 and candidatesPerFrame at least 1")
         }
         let hop = Double(configuration.analysisSampleRate) * configuration.hopSeconds
         guard hop >= 1, abs(hop - hop.rounded()) < 1e-6 else {

@@ -16,7 +16,7 @@ struct VoicedPitchHMM {
     let binsPerSemitone: Float
     let maximumStep: Int
 
-    init(configuration: PitchTrackerConfiguration, analysisSampleRate: Int) {
+    init(configuration: PitchTrackerConfiguration) {
         self.configuration = configuration
         lowestMIDI = midiPitch(hz: Float(configuration.minimumFrequency))
         binsPerSemitone = Float(configuration.binsPerSemitone)
