@@ -1,5 +1,6 @@
 import AuralAudio
 import AuralBlob
+import AuralRPC
 import AuralTestSupport
 import AuralWire
 import Foundation
@@ -28,6 +29,9 @@ struct MelodyPipelineTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func defaultPipelineWritesFramesJSON(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind, pipeline: "separation,transcription") { stack in
+            let events = try Subscriber()
+            try events.dial(stack.environment["AURAL_EVENTS_OUT"]!)
+            try events.subscribe(prefix: "job.")
             try stack.startSeparationWorker()
             try stack.startTranscriptionWorker()
             let path = try temporaryDirectory("input") + "/song.wav"
@@ -35,7 +39,17 @@ struct MelodyPipelineTests {
             // No stages in the request: SessionService's configured pipeline applies.
             let created = try await stack.createJob(stages: [], bytes: try Data(contentsOf: URL(fileURLWithPath: path)))
 
-            let job = try await stack.waitForJob(created.jobID, timeout: .seconds(120)) { $0.status == .completed || $0.status == .failed }
+            var seen: [Aural_V1_JobEvent] = []
+            while !seen.contains(where: { if case .completed = $0.kind { true } else if case .failed = $0.kind { true } else { false } }) {
+                let event = try await events.next(timeout: .seconds(120)).decode(Aural_V1_JobEvent.self)
+                if event.jobID == created.jobID { seen.append(event) }
+            }
+            // Both stages announced themselves, separation first, and progress reached the job.
+            let stages = seen.compactMap { event -> Aural_V1_Stage? in if case .stage = event.kind { event.stage.stage } else { nil } }
+            #expect(stages == [.separation, .transcription])
+            #expect(seen.contains { $0.progress.stageProgress.stage == .transcription && $0.progress.jobPercent > 0 })
+
+            let job = try await stack.job(created.jobID)
             #expect(job.status == .completed, "\(job.errorMessage)")
             #expect(job.metadata["num_frames"] == "300")
             let key = "jobs/\(job.jobID)/frames.json"
