@@ -15,6 +15,7 @@ struct MelodyBench: AsyncParsableCommand {
     @Option(help: "Folder of songs from scripts/gen-songs.") var songs: String
     @Option(help: "A long song folder (4 minutes) for the real-time factor.") var longSong: String?
     @Option(help: "Inputs to score: vocals, separated, mix.") var inputs: [String] = ["vocals", "separated", "mix"]
+    @Option(help: "Minutes of audio for the peak-memory run of file transcription (0 skips it).") var memoryMinutes: Int = 60
     @Option(help: "Override: unvoiced weight of the HMM.") var unvoicedWeight: Double?
     @Option(help: "Override: YIN window in seconds.") var windowSeconds: Double?
     @Option(help: "Override: beta parameter of the threshold prior (alpha 2).") var thresholdBeta: Double?
@@ -89,6 +90,39 @@ struct MelodyBench: AsyncParsableCommand {
             emit("yin_rtf_4min", yinSeconds / vocals.duration, "x")
             emit("frames_json_4min", Double(json.count) / 1_000_000, "MB")
         }
+
+        if memoryMinutes > 0, let longSong {
+            let long = try repeated(longSong + "/vocals.wav", minutes: memoryMinutes)
+            defer { try? FileManager.default.removeItem(atPath: (long as NSString).deletingLastPathComponent) }
+            let start = ContinuousClock.now
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            process.arguments = ["transcribe-file", long]
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw BenchError("transcribe-file failed") }
+            var usage = rusage()
+            getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+            emit("peak_rss_\(memoryMinutes)min", Double(usage.ru_maxrss) / 1024, "MB")
+            emit("rtf_\(memoryMinutes)min_file_to_json", (ContinuousClock.now - start) / .seconds(1) / Double(memoryMinutes * 60), "x")
+        }
+    }
+
+    /// The file at `path` repeated into a WAV of `minutes` in a new temporary folder.
+    func repeated(_ path: String, minutes: Int) throws -> String {
+        let song = try AudioFile.read(path)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aural-bench-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let output = folder + "/long.wav"
+        let writer = try AudioFileWriter(path: output, format: .wav(.pcm16), sampleRate: song.sampleRate, channelCount: song.channelCount)
+        var remaining = minutes * 60 * song.sampleRate
+        while remaining > 0 {
+            let frames = min(remaining, song.frameCount)
+            try writer.write(song.slice(0..<frames))
+            remaining -= frames
+        }
+        try writer.close()
+        return output
     }
 
     static func truth(_ path: String) throws -> Truth {
@@ -147,5 +181,16 @@ struct MelodyBench: AsyncParsableCommand {
 
     func emit(_ metric: String, _ value: Double, _ unit: String) {
         print("bench melody.\(metric) \(String(format: "%.3f", value)) \(unit)")
+    }
+}
+
+/// Transcribes one file to frames JSON; run as a child so its peak memory can be read.
+struct TranscribeFile: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "transcribe-file")
+    @Argument var input: String
+
+    func run() async throws {
+        let (_, transcription) = try MelodyTranscriber().transcribeFile(at: input)
+        _ = FramesJSON.encode(transcription)
     }
 }

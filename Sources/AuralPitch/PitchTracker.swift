@@ -93,9 +93,10 @@ struct FrameAnalysis {
     let windowLength: Int
     let frameCount: Int
     let duration: Double
-    /// The signal with half a segment of zeros on each side, so frame k's
-    /// segment starts at k × hop and is centred on time k × hopSeconds.
-    let padded: [Float]
+    /// The signal at the analysis rate. Frame k's segment starts `lead`
+    /// samples before k × hop, so it is centred on time k × hopSeconds.
+    let signal: [Float]
+    let lead: Int
 
     init(_ samples: [Float], sampleRate: Int, configuration: PitchTrackerConfiguration) throws {
         guard sampleRate > 0 else { throw AudioError.invalidArgument("sample rate must be positive") }
@@ -125,11 +126,8 @@ struct FrameAnalysis {
             ? samples
             : try Resampler.resample(AudioBuffer(sampleRate: sampleRate, channels: [samples]), to: rate, quality: .fastest).channels[0]
         frameCount = samples.isEmpty ? 0 : Int((duration / configuration.hopSeconds).rounded(.up))
-        let segmentLength = windowLength + maximumLag
-        let lead = segmentLength / 2
-        var padded = [Float](repeating: 0, count: lead + max(resampled.count, frameCount * self.hop) + segmentLength)
-        padded.replaceSubrange(lead..<lead + resampled.count, with: resampled)
-        self.padded = padded
+        signal = resampled
+        lead = (windowLength + maximumLag) / 2
     }
 
     /// Runs the difference function over every frame, handing `body` the
@@ -140,13 +138,28 @@ struct FrameAnalysis {
         var normalized = [Float](repeating: 1, count: maximumLag + 1)
         let segmentLength = difference.segmentLength
         let progressEvery = max(1, frameCount / 50)
-        try padded.withUnsafeBufferPointer { signal in
-            try normalized.withUnsafeMutableBufferPointer { values in
-                for frame in 0..<frameCount {
-                    let segment = UnsafeBufferPointer(rebasing: signal[frame * hop..<frame * hop + segmentLength])
-                    let level = difference.normalizedDifference(segment, into: values)
-                    body(frame, values, level)
-                    if frame % progressEvery == 0 { try progress(Double(frame) / Double(frameCount)) }
+        // Frames that reach past either end read a zero-padded copy instead
+        // of the signal itself, so the signal is never copied whole.
+        var edgeBuffer = [Float](repeating: 0, count: segmentLength)
+        try signal.withUnsafeBufferPointer { signal in
+            try edgeBuffer.withUnsafeMutableBufferPointer { edge in
+                try normalized.withUnsafeMutableBufferPointer { values in
+                    for frame in 0..<frameCount {
+                        let start = frame * hop - lead
+                        let segment: UnsafeBufferPointer<Float>
+                        if start >= 0, start + segmentLength <= signal.count {
+                            segment = UnsafeBufferPointer(rebasing: signal[start..<start + segmentLength])
+                        } else {
+                            for i in 0..<segmentLength {
+                                let index = start + i
+                                edge[i] = index >= 0 && index < signal.count ? signal[index] : 0
+                            }
+                            segment = UnsafeBufferPointer(edge)
+                        }
+                        let level = difference.normalizedDifference(segment, into: values)
+                        body(frame, values, level)
+                        if frame % progressEvery == 0 { try progress(Double(frame) / Double(frameCount)) }
+                    }
                 }
             }
         }
