@@ -14,7 +14,7 @@ struct MelodyBench: AsyncParsableCommand {
 
     @Option(help: "Folder of songs from scripts/gen-songs.") var songs: String
     @Option(help: "A long song folder (4 minutes) for the real-time factor.") var longSong: String?
-    @Option(help: "Inputs to score: vocals, separated, mix.") var inputs: [String] = ["vocals", "separated", "mix"]
+    @Option(help: "Inputs to score: vocals, separated, mix; oracle (diagnostic: separated with the true melody as guide).") var inputs: [String] = ["vocals", "separated", "mix"]
     @Option(help: "Minutes of audio for the peak-memory run of file transcription (0 skips it).") var memoryMinutes: Int = 60
     @Option(help: "Override: unvoiced weight of the HMM.") var unvoicedWeight: Double?
     @Option(help: "Override: YIN window in seconds.") var windowSeconds: Double?
@@ -52,7 +52,12 @@ struct MelodyBench: AsyncParsableCommand {
                 case "vocals": audio = try AudioFile.read(directory + "/vocals.wav")
                 case "mix": audio = try AudioFile.read(directory + "/mix.wav")
                 case "separated": audio = try separator.separate(try AudioFile.read(directory + "/mix.wav"))[.vocals]
-                default: throw ValidationError("unknown input \(input) (vocals, separated, mix)")
+                case "oracle":
+                    audio = try separator.separate(try AudioFile.read(directory + "/mix.wav")) { time in
+                        let index = Int(time / truth.hopSeconds)
+                        return index < truth.f0.count && truth.f0[index] > 0 ? truth.f0[index] : nil
+                    }[.vocals]
+                default: throw ValidationError("unknown input \(input) (vocals, separated, mix, oracle)")
                 }
                 let samples = audio.mono()
                 let pyin = try transcriber.transcribe(samples, sampleRate: audio.sampleRate)
