@@ -11,9 +11,9 @@ extension MelodyTranscriber {
         let info = reader.info
         let rate = tracker.configuration.analysisSampleRate
         let resampler = info.sampleRate == rate ? nil : try Resampler(from: info.sampleRate, to: rate, channelCount: 1, quality: .fastest)
-        let expected = Int((Double(info.frameCount) * Double(rate) / Double(info.sampleRate)).rounded())
+        let ratio = Double(rate) / Double(info.sampleRate)
         var samples: [Float] = []
-        samples.reserveCapacity(expected + 1024)
+        samples.reserveCapacity(Int(Double(info.frameCount) * ratio) + 1024)
         var decoded = 0
         while let block = try reader.read(frames: 65_536) {
             let mono = AudioBuffer(sampleRate: info.sampleRate, channels: [block.mono()])
@@ -26,7 +26,7 @@ extension MelodyTranscriber {
             samples += try resampler.process(AudioBuffer(sampleRate: info.sampleRate, channels: [[]]), isLast: true).channels[0]
         }
         // The converter's output length can differ by a sample or two from the exact ratio.
-        let exact = Int((Double(decoded) * Double(rate) / Double(info.sampleRate)).rounded())
+        let exact = Int((Double(decoded) * ratio).rounded())
         if samples.count > exact { samples.removeLast(samples.count - exact) }
         if samples.count < exact { samples += [Float](repeating: 0, count: exact - samples.count) }
         var transcription = try transcribe(samples, sampleRate: rate, progress: { try progress(0.2 + $0 * 0.8) })
