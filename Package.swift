@@ -9,10 +9,12 @@ let package = Package(
         .library(name: "AuralWire", targets: ["AuralWire"]),
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
+        .library(name: "AuralPitch", targets: ["AuralPitch"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "Edge", targets: ["Edge"]),
         .executable(name: "aural", targets: ["AuralCLI"]),
+        .executable(name: "TranscriptionService", targets: ["TranscriptionService"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "stage-fixture", targets: ["StageFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
@@ -62,6 +64,8 @@ let package = Package(
         .target(name: "AuralAudio", dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]),
 
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
+        // Vocal melody: pYIN pitch tracking, note segmentation, frames JSON.
+        .target(name: "AuralPitch", dependencies: ["AuralAudio"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -73,8 +77,8 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralBlob", "AuralStore", "AuralSession",
-                .product(name: "Logging", package: "swift-log"),
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralBlob", "AuralStore",
+                "AuralSession", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -107,6 +111,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "SeparationService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "TranscriptionService",
             dependencies: [
                 "AuralServices", "AuralRPC", "AuralBlob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -158,7 +171,7 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralServices",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -200,6 +213,10 @@ let package = Package(
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
+        ),
+        .testTarget(
+            name: "AuralPitchTests",
+            dependencies: ["AuralPitch", "AuralAudio", "AuralBlob", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
         ),
     ]
 )

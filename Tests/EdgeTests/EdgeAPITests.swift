@@ -67,6 +67,14 @@ import Testing
                 let etag = try #require(whole.headers.first(name: "ETag"))
                 #expect(try await stack.get(url, headers: ["If-None-Match": etag]).status == .notModified)
             }
+            // The melody stage ran on the vocals stem: frames JSON of the upload's length.
+            let framesURL = try #require((results["results"] as? [String: Any])?["processed_frames"] as? String)
+            let frames = try await stack.get(framesURL).json()
+            #expect(frames["schema"] as? String == "aural.frames/1")
+            #expect(abs((frames["duration"] as? Double ?? 0) - 2) < 0.05)
+            #expect((frames["frames"] as? [Any])?.count ?? 0 >= 190)
+            #expect(try await stack.get("/api/v1/jobs/\(id)/chords").status == .notFound, "no chord stage in this pipeline")
+
             let wav = try await stack.get("/api/v1/jobs/\(id)/stems/vocals?format=wav")
             #expect(wav.status == .ok && wav.headers.first(name: "Content-Type") == "audio/wav")
             #expect(wav.body.prefix(4) == Data("RIFF".utf8))

@@ -35,6 +35,7 @@ final class EdgeStack: @unchecked Sendable {
             "AURAL_EVENTS_IN": "ipc:///tmp/aural-e-\(tag)-events-in",
             "AURAL_EVENTS_OUT": "ipc:///tmp/aural-e-\(tag)-events-out",
             "AURAL_SEPARATION_RPC": "ipc:///tmp/aural-e-\(tag)-separation",
+            "AURAL_TRANSCRIPTION_RPC": "ipc:///tmp/aural-e-\(tag)-transcription",
             "AURAL_LOG_LEVEL": "error",
             "AURAL_HTTP_PORT": String(port),
             "AURAL_HTTP_HOST": "127.0.0.1",
@@ -46,6 +47,7 @@ final class EdgeStack: @unchecked Sendable {
                                                               environment: environment))
         if worker {
             stack.processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
+            stack.processes.append(try ServiceProcess.launch("TranscriptionService", arguments: ["--concurrency", "1"], environment: environment))
         }
         environment.merge(edgeEnvironment) { $1 }
         stack.processes.append(try ServiceProcess.launch("Edge", arguments: [], environment: environment))
