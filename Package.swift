@@ -202,12 +202,13 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: [
-                "AuralEdge", "AuralAudio", "AuralTestSupport", "AuralWire", "AuralRPC",
+                "AuralEdge", "AuralAudio", "AuralStore", "AuralTestSupport", "AuralWire", "AuralRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
         ),
+        .testTarget(name: "DeploymentTests", dependencies: ["AuralTestSupport"]),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
         .testTarget(

@@ -6,7 +6,7 @@ import Testing
 
 /// The stack as a person starts it (`aural up`), used over HTTP.
 @Suite struct AuralUpTests {
-    @Test func uploadFollowDownloadAndDeleteThroughAuralUp() async throws {
+    @Test(.timeLimit(.minutes(4))) func uploadFollowDownloadAndDeleteThroughAuralUp() async throws {
         try await EdgeStack.withAuralUp { stack in
             let upload = try await stack.uploadMultipart(try TestAudio.wav(seconds: 3), filename: "three.wav")
             #expect(upload.status == .accepted)
@@ -32,7 +32,7 @@ import Testing
 
     /// A separation worker killed mid-task is restarted by `aural up`, and the
     /// job still completes (its lease expires and the task runs again).
-    @Test func killedWorkerIsRestartedAndTheJobCompletes() async throws {
+    @Test(.timeLimit(.minutes(4))) func killedWorkerIsRestartedAndTheJobCompletes() async throws {
         try await EdgeStack.withAuralUp(environment: ["AURAL_LEASE_SECONDS": "2"]) { stack in
             let upload = try await stack.uploadRaw(try TestAudio.wav(seconds: 60), filename: "long.wav")
             let id = try #require(try upload.json()["job_id"] as? String)
@@ -47,6 +47,59 @@ import Testing
             #expect(status["status"] as? String == "completed", "\(status)")
             let restarted = try stack.childPID("SeparationService")
             #expect(restarted != nil && restarted != worker)
+        }
+    }
+}
+
+/// The stack under failure and load, as `aural up` runs it.
+@Suite struct AuralUpResilienceTests {
+    /// Ten uploads at once with two separation replicas: all complete, and no
+    /// task ran twice (every task finished on its first attempt).
+    @Test(.timeLimit(.minutes(8))) func tenJobsAtOnceAllCompleteOnce() async throws {
+        try await EdgeStack.withAuralUp(arguments: ["--separation", "2"]) { stack in
+            let audio = try TestAudio.wav(seconds: 2)
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<10 {
+                    group.addTask {
+                        let reply = try await stack.uploadRaw(audio, filename: "load-\(index).wav")
+                        return try #require(try reply.json()["job_id"] as? String)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(ids).count == 10)
+            for id in ids {
+                let status = try await stack.waitUntilFinished(id, timeout: .seconds(240))
+                #expect(status["status"] as? String == "completed", "\(status)")
+            }
+            let attempts = try await stack.taskAttempts()
+            #expect(attempts.count == 20, "a separation and a transcription task per job")
+            #expect(attempts.allSatisfy { $0 == 1 }, "\(attempts)")
+        }
+    }
+
+    /// SessionService killed mid-job is restarted by `aural up`; the job
+    /// completes. The Edge restarted keeps answering with the same state.
+    @Test(.timeLimit(.minutes(8))) func sessionServiceAndEdgeSurviveRestarts() async throws {
+        try await EdgeStack.withAuralUp(environment: ["AURAL_LEASE_SECONDS": "3"]) { stack in
+            let upload = try await stack.uploadRaw(try TestAudio.wav(seconds: 30), filename: "restart.wav")
+            let id = try #require(try upload.json()["job_id"] as? String)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await stack.get("/api/v1/jobs/\(id)").json()["status"] as? String != "processing" {
+                guard ContinuousClock.now < deadline else { Issue.record("the job never started"); return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            kill(try #require(try stack.childPID("SessionService")), SIGKILL)
+            let status = try await stack.waitUntilFinished(id, timeout: .seconds(180))
+            #expect(status["status"] as? String == "completed", "\(status)")
+
+            let edge = try #require(try stack.childPID("Edge"))
+            kill(edge, SIGKILL)
+            try await stack.waitUntilReady(timeout: .seconds(30))
+            #expect(try stack.childPID("Edge") != edge)
+            let again = try await stack.get("/api/v1/jobs/\(id)").json()
+            #expect(again["status"] as? String == "completed")
+            #expect(try await stack.get("/api/v1/jobs/\(id)/stems/vocals").status == .ok)
         }
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import AuralAudio
+import AuralStore
 import AuralTestSupport
 import Foundation
 import NIOCore
@@ -45,10 +46,7 @@ final class EdgeStack: @unchecked Sendable {
         defer { stack.stop() }
         stack.processes.append(try await ServiceProcess.start("SessionService", arguments: [], healthURL: environment["AURAL_SESSION_RPC"]!,
                                                               environment: environment))
-        if worker {
-            stack.processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
-            stack.processes.append(try ServiceProcess.launch("TranscriptionService", arguments: ["--concurrency", "1"], environment: environment))
-        }
+        if worker { try stack.startWorkers() }
         environment.merge(edgeEnvironment) { $1 }
         stack.processes.append(try ServiceProcess.launch("Edge", arguments: [], environment: environment))
         try await stack.waitUntilReady()
@@ -56,16 +54,23 @@ final class EdgeStack: @unchecked Sendable {
         try? await stack.http.shutdown()
     }
 
+    /// A worker of each stage of the default pipeline.
+    func startWorkers() throws {
+        processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
+        processes.append(try ServiceProcess.launch("TranscriptionService", arguments: ["--concurrency", "1"], environment: environment))
+    }
+
     /// The whole stack as `make run` starts it: `aural up` in a temporary data
     /// directory on a free port. `processes[0]` is the supervisor.
-    static func withAuralUp(environment extra: [String: String] = [:], _ body: (EdgeStack) async throws -> Void) async throws {
+    static func withAuralUp(environment extra: [String: String] = [:], arguments: [String] = [],
+                            _ body: (EdgeStack) async throws -> Void) async throws {
         let data = try temporaryDirectory("up")
         let port = try freePort()
         var environment = ["AURAL_LOG_LEVEL": "error", "AURAL_MIN_FREE_DISK_MB": "1"]
         environment.merge(extra) { $1 }
         let stack = EdgeStack(data: data, environment: environment, baseURL: "http://127.0.0.1:\(port)")
         defer { stack.stop() }
-        stack.processes.append(try ServiceProcess.launch("aural", arguments: ["up", "--data-dir", data, "--port", String(port)],
+        stack.processes.append(try ServiceProcess.launch("aural", arguments: ["up", "--data-dir", data, "--port", String(port)] + arguments,
                                                          environment: environment))
         try await stack.waitUntilReady()
         try await body(stack)
@@ -86,8 +91,17 @@ final class EdgeStack: @unchecked Sendable {
         return nil
     }
 
-    private func waitUntilReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
+    /// Attempts of every task, read from the stack's SQLite database.
+    func taskAttempts() async throws -> [Int] {
+        let database = try await Database.open(url: "sqlite://\(dataDirectory)/aural.db", poolSize: 1)
+        return try await database.read { connection in
+            let rows = try connection.query("SELECT attempts FROM tasks")
+            return try rows.map { row in Int(try row.int("attempts")) }
+        }
+    }
+
+    func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let response = try? await get("/health/ready"), response.status == .ok { return }
             try await Task.sleep(for: .milliseconds(100))
