@@ -54,6 +54,14 @@ final class EdgeStack: @unchecked Sendable {
         try? await stack.http.shutdown()
     }
 
+    /// A client of a stack started some other way (another network namespace).
+    static func using(baseURL: String, dataDirectory: String, _ body: (EdgeStack) async throws -> Void) async throws {
+        let stack = EdgeStack(data: dataDirectory, environment: [:], baseURL: baseURL)
+        try await stack.waitUntilReady(timeout: .seconds(30))
+        try await body(stack)
+        try? await stack.http.shutdown()
+    }
+
     /// A worker of each stage of the default pipeline.
     func startWorkers() throws {
         processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
