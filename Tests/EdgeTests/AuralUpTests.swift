@@ -30,6 +30,34 @@ import Testing
         }
     }
 
+    /// A song with a known melody: the melody in frames.json, taken from the
+    /// separated vocals, beats the trivial baseline of one constant pitch.
+    @Test(.timeLimit(.minutes(4))) func melodyOfAKnownSongBeatsABaseline() async throws {
+        try await EdgeStack.withAuralUp { stack in
+            let song = try TestAudio.song()
+            let upload = try await stack.uploadRaw(song.wav, filename: "melody.wav")
+            let id = try #require(try upload.json()["job_id"] as? String)
+            let status = try await stack.waitUntilFinished(id)
+            #expect(status["status"] as? String == "completed", "\(status)")
+            let frames = try await stack.get("/api/v1/jobs/\(id)/frames").json()
+            let voiced = (frames["frames"] as? [[String: Any]] ?? []).compactMap { frame -> (time: Double, midi: Double)? in
+                guard frame["voiced"] as? Bool == true, let time = frame["time"] as? Double, let midi = frame["midi"] as? Double else { return nil }
+                return (time, midi)
+            }
+            // Frames well inside a note (away from its edges), scored within half a semitone.
+            let scored = voiced.filter { $0.time.truncatingRemainder(dividingBy: 1) > 0.1 && $0.time.truncatingRemainder(dividingBy: 1) < 0.9 }
+            func truth(_ time: Double) -> Double { Double(song.melody[min(song.melody.count - 1, Int(time))]) }
+            let correct = scored.filter { abs($0.midi - truth($0.time)) < 0.5 }.count
+            let constant = Double(song.melody.sorted()[song.melody.count / 2])
+            let baseline = scored.filter { abs(constant - truth($0.time)) < 0.5 }.count
+            #expect(scored.count > 200, "\(scored.count) voiced frames inside notes")
+            #expect(Double(correct) > 0.7 * Double(scored.count), "\(correct) of \(scored.count) frames on pitch")
+            #expect(correct > 2 * baseline, "melody \(correct) vs constant pitch \(baseline)")
+            let notes = (frames["notes"] as? [[String: Any]] ?? []).compactMap { $0["midi"] as? Int }
+            #expect(Set(notes).isSuperset(of: Set(song.melody.dropFirst().dropLast())), "notes \(notes)")
+        }
+    }
+
     /// A separation worker killed mid-task is restarted by `aural up`, and the
     /// job still completes (its lease expires and the task runs again).
     @Test(.timeLimit(.minutes(4))) func killedWorkerIsRestartedAndTheJobCompletes() async throws {

@@ -236,3 +236,31 @@ struct EdgeDidNotStart: Error, CustomStringConvertible {
     let baseURL: String
     var description: String { "the Edge did not become ready at \(baseURL)" }
 }
+
+extension TestAudio {
+    /// A short song with a known melody: one harmonic "voice" note per
+    /// second in the centre (MIDI `melody`), over a quieter sustained chord
+    /// panned to the sides. Returns the WAV bytes and the note at each second.
+    static func song(melody: [Int] = [60, 62, 64, 65, 67, 69], rate: Int = 22050) throws -> (wav: Data, melody: [Int]) {
+        let frames = melody.count * rate
+        var buffer = AudioBuffer(sampleRate: rate, channelCount: 2, frames: frames)
+        func hz(_ midi: Double) -> Double { 440 * pow(2, (midi - 69) / 12) }
+        var phase = 0.0
+        for frame in 0..<frames {
+            let t = Double(frame) / Double(rate)
+            let note = melody[frame / rate]
+            phase += 2 * .pi * hz(Double(note)) / Double(rate)
+            let withinNote = t - Double(frame / rate)
+            let envelope = min(1, withinNote / 0.02) * min(1, (1 - withinNote) / 0.05)
+            var voice = 0.0
+            for harmonic in 1...6 { voice += sin(Double(harmonic) * phase) / Double(harmonic * harmonic) }
+            let pad = [48.0, 52, 55].map { sin(2 * .pi * hz($0) * t) }.reduce(0, +) / 3
+            buffer.channels[0][frame] = Float(0.35 * envelope * voice + 0.12 * pad)
+            buffer.channels[1][frame] = Float(0.35 * envelope * voice - 0.12 * pad)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("song-\(UUID().uuidString).wav").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try AudioFile.write(buffer, to: path, format: .wav(.pcm16))
+        return (try Data(contentsOf: URL(fileURLWithPath: path)), melody)
+    }
+}
