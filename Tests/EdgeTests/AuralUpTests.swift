@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import AuralAudio
+import AuralRPC
 import AuralTestSupport
 import Foundation
 import Testing
@@ -76,6 +77,60 @@ import Testing
             let restarted = try stack.childPID("SeparationService")
             #expect(restarted != nil && restarted != worker)
         }
+    }
+}
+
+/// `aural analyze`: upload, progress, results on disk, summary.
+@Suite struct AuralAnalyzeTests {
+    @Test(.timeLimit(.minutes(4))) func analyzeWritesEveryResultAgainstARunningStack() async throws {
+        try await EdgeStack.withAuralUp { stack in
+            let song = try TestAudio.song()
+            let directory = try temporaryDirectory("analyze")
+            let input = directory + "/song.wav"
+            try song.wav.write(to: URL(fileURLWithPath: input))
+            let (status, output) = try await Self.aural(["analyze", input, "--out", directory + "/out", "--server", stack.baseURL])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("completed; results in"), "\(output)")
+            #expect(output.contains("duration   6.0 s"), "\(output)")
+            let files = try Set(FileManager.default.contentsOfDirectory(atPath: directory + "/out"))
+            #expect(files.isSuperset(of: ["vocals.mp3", "drums.mp3", "bass.mp3", "other.mp3", "instrumental.mp3", "frames.json"]), "\(files)")
+            #expect(!files.contains { $0.hasSuffix(".part") })
+            let vocals = try AudioFile.probe(directory + "/out/vocals.mp3")
+            #expect(abs(vocals.duration - 6) < 0.1)
+        }
+    }
+
+    /// Without --server, analyze runs a private stack for the one file and stops it.
+    @Test(.timeLimit(.minutes(3))) func analyzeWithoutAServerRunsItsOwnStack() async throws {
+        let directory = try temporaryDirectory("analyze-private")
+        try TestAudio.wav(seconds: 2).write(to: URL(fileURLWithPath: directory + "/tone.wav"))
+        let (status, output) = try await Self.aural(["analyze", directory + "/tone.wav", "--out", directory + "/out"])
+        #expect(status == 0, "\(output)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/out/vocals.mp3"), "\(output)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func analyzeExplainsAMissingFileAndAnUnreachableServer() async throws {
+        let (missing, missingOutput) = try await Self.aural(["analyze", "/nonexistent/song.wav", "--server", "http://127.0.0.1:9"])
+        #expect(missing != 0 && missingOutput.contains("no such file"), "\(missingOutput)")
+        let directory = try temporaryDirectory("analyze-bad")
+        try Data("not audio at all".utf8).write(to: URL(fileURLWithPath: directory + "/notes.mp3"))
+        try await EdgeStack.withAuralUp { stack in
+            let (status, output) = try await Self.aural(["analyze", directory + "/notes.mp3", "--server", stack.baseURL])
+            #expect(status != 0 && output.contains("415 unsupported_media_type"), "\(output)")
+        }
+    }
+
+    static func aural(_ arguments: [String]) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("aural")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = try await runOnOwnThread { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        _ = try? await runOnOwnThread { process.waitUntilExit() }
+        return (process.terminationStatus, output)
     }
 }
 
