@@ -106,7 +106,10 @@ final class ConnectionPool: Sendable {
     }
 
     private func acquire() async -> Int {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+        // Most calls find a free connection: take it without suspending (a
+        // continuation resumed at once still costs a trip through the executor).
+        if let index = state.withLock({ $0.free.popLast() }) { return index }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
             let index = state.withLock { state -> Int? in
                 if let index = state.free.popLast() { return index }
                 state.waiting.append(continuation)
