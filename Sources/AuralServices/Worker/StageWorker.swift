@@ -33,8 +33,7 @@ public final class StageWorker: Service, Sendable {
     }
 
     private let handler: any StageHandler
-    private let workRPC: String
-    private let clientBox: Mutex<RPCClient>
+    private let client: RenewingRPCClient
     private let publisher: Publisher
     private let blobs: LocalBlobStore
     private let configuration: Configuration
@@ -49,36 +48,16 @@ public final class StageWorker: Service, Sendable {
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
         self.logger = logger
-        self.workRPC = workRPC
-        clientBox = Mutex(try Self.makeClient(workRPC, configuration: configuration, logger: logger))
+        var clientConfiguration = RPCClientConfiguration()
+        clientConfiguration.maxInFlight = configuration.concurrency * 2 + 2
+        client = try RenewingRPCClient(logger: logger) { [clientConfiguration, logger] in
+            try RPCClient(dialing: workRPC, configuration: clientConfiguration, logger: logger)
+        }
         publisher = try Publisher()
         try publisher.dial(eventsIn)
     }
 
     private var stopping: Bool { shutdownStarted.withLock { $0 != nil } }
-
-    private var client: RPCClient { clientBox.withLock { $0 } }
-
-    private static func makeClient(_ url: String, configuration: Configuration, logger: Logger) throws -> RPCClient {
-        var clientConfiguration = RPCClientConfiguration()
-        clientConfiguration.maxInFlight = configuration.concurrency * 2 + 2
-        return try RPCClient(dialing: url, configuration: clientConfiguration, logger: logger)
-    }
-
-    /// Replaces the work-rpc client after repeated failures. Works around an
-    /// nng 1.5.2 REQ socket that, now and then, stays silent after its server
-    /// restarts while a new socket is answered at once (see docs/SESSION.md).
-    private func renewClient(afterFailures failures: Int) {
-        guard failures > 0, failures % 3 == 0, let fresh = try? Self.makeClient(workRPC, configuration: configuration, logger: logger) else {
-            return
-        }
-        let old = clientBox.withLock { client in
-            defer { client = fresh }
-            return client
-        }
-        logger.notice("work-rpc client renewed after \(failures) failed calls")
-        old.close()
-    }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
@@ -94,7 +73,6 @@ public final class StageWorker: Service, Sendable {
 
     private func leaseLoop() async {
         var backoff = Duration.milliseconds(100)
-        var failures = 0
         while !stopping {
             var request = Aural_V1_LeaseRequest()
             request.stage = SessionWire.stage(handler.stage)
@@ -104,10 +82,7 @@ public final class StageWorker: Service, Sendable {
             do {
                 response = try await client.call(WorkQueueMethods.lease, request, timeout: configuration.leaseWait + .seconds(5))
                 backoff = .milliseconds(100)
-                failures = 0
             } catch {
-                failures += 1
-                renewClient(afterFailures: failures)
                 // SessionService is down or restarting: try again, more slowly each time.
                 logger.debug("lease failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff)
@@ -162,7 +137,6 @@ public final class StageWorker: Service, Sendable {
         let leaseLength = Duration.milliseconds(max(300, lease.leaseExpiresUnixMs - UnixTime.nowMilliseconds()))
         let interval = min(configuration.heartbeatInterval, leaseLength / 3)
         var lastBeat = ContinuousClock.now
-        var failures = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: min(interval, .milliseconds(250)))
             if let started = shutdownStarted.withLock({ $0 }), ContinuousClock.now - started > configuration.drainTimeout {
@@ -177,14 +151,11 @@ public final class StageWorker: Service, Sendable {
             do {
                 let response = try await client.call(WorkQueueMethods.heartbeat, request, timeout: interval)
                 lastBeat = .now
-                failures = 0
                 if response.cancelled { progress.stop(.jobCancelled) }
             } catch where error.code == .notFound || error.code == .failedPrecondition {
                 logger.warning("lease lost", metadata: ["error": "\(error)"])
                 progress.stop(.leaseLost)
             } catch {
-                failures += 1
-                renewClient(afterFailures: failures)
                 logger.debug("heartbeat failed; retrying", metadata: ["error": "\(error)"])
             }
         }
@@ -223,12 +194,9 @@ public final class StageWorker: Service, Sendable {
     /// Retries `call` on UNAVAILABLE / DEADLINE_EXCEEDED for up to a minute.
     private func untilReachable(_ call: @Sendable () async throws -> Void) async throws {
         let giveUp = ContinuousClock.now + .seconds(60)
-        var failures = 0
         while true {
             do { return try await call() } catch let error as RPCError
                 where (error.code == .unavailable || error.code == .deadlineExceeded) && ContinuousClock.now < giveUp {
-                failures += 1
-                renewClient(afterFailures: failures)
                 try? await Task.sleep(for: .milliseconds(250))
             }
         }
