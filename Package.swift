@@ -9,8 +9,10 @@ let package = Package(
         .library(name: "AuralWire", targets: ["AuralWire"]),
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
+        .library(name: "AuralChords", targets: ["AuralChords"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
+        .executable(name: "ChordService", targets: ["ChordService"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "stage-fixture", targets: ["StageFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
@@ -52,6 +54,8 @@ let package = Package(
         .target(name: "AuralAudio", dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]),
 
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
+        // Chords, beats, tempo and key. KissFFT directly: frames are analysed one at a time without storing a spectrogram.
+        .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -63,7 +67,7 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralBlob", "AuralStore", "AuralSession",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralChords", "AuralBlob", "AuralStore", "AuralSession",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -72,6 +76,15 @@ let package = Package(
         // Thin executables: configuration, wiring, run.
         .executableTarget(
             name: "SeparationService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "ChordService",
             dependencies: [
                 "AuralServices", "AuralRPC", "AuralBlob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -109,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralServices",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralChords", "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -139,6 +152,11 @@ let package = Package(
         ),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
+        .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
+        .testTarget(
+            name: "ChordServiceTests",
+            dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralChords", "AuralTestSupport"]
+        ),
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]

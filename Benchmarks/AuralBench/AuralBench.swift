@@ -10,7 +10,7 @@ struct AuralBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aural-bench",
         abstract: "Aural benchmarks.",
-        subcommands: [RPCBench.self, SeparationBench.self, SeparateFile.self, QueueBench.self])
+        subcommands: [RPCBench.self, SeparationBench.self, SeparateFile.self, QueueBench.self, ChordBench.self])
 }
 
 struct RPCBench: AsyncParsableCommand {
