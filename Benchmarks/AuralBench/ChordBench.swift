@@ -22,6 +22,9 @@ struct ChordBench: AsyncParsableCommand {
     @Option(help: "Tempo prior centre (BPM).") var preferredBpm: Double?
     @Option(help: "Tempo: weight of the low-band autocorrelation.") var lowBandWeight: Float?
     @Option(help: "Harmonic sieve partial decay (0: off).") var harmonicDecay: Float?
+    @Option(help: "Chroma FFT size at 11,025 Hz.") var chromaFft: Int?
+    @Option(help: "Tempo prior width (octaves).") var priorOctaves: Double?
+    @Option(help: "Tempo: weight of the autocorrelation at twice the period.") var doublePeriodWeight: Float?
     @Option(help: "Print the estimated chords of this song folder.") var dump: String?
 
     func analyzer() -> ChordAnalyzer {
@@ -35,6 +38,9 @@ struct ChordBench: AsyncParsableCommand {
         if let preferredBpm { analyzer.tempo.preferredBPM = preferredBpm }
         if let lowBandWeight { analyzer.tempo.lowBandWeight = lowBandWeight }
         if let harmonicDecay { analyzer.chroma.harmonicDecay = harmonicDecay }
+        if let chromaFft { analyzer.chroma.fftSize = chromaFft }
+        if let priorOctaves { analyzer.tempo.priorOctaves = priorOctaves }
+        if let doublePeriodWeight { analyzer.tempo.doublePeriodWeight = doublePeriodWeight }
         return analyzer
     }
 

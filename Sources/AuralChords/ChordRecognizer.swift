@@ -25,10 +25,12 @@ public struct SegmentChroma: Sendable {
 
     /// Segments run from 0 to the first beat, beat to beat, and from the last
     /// beat to `duration`; each takes the frames centred inside it (the
-    /// nearest frame when none is).
+    /// nearest frame when none is). A beat within 50 ms of the start or end
+    /// opens no segment of its own: it would hold a single smeared frame.
     public init(_ features: ChromaFeatures, beats: [Double], duration: Double) {
+        let shortest = 0.05
         var boundaries = [0.0]
-        for beat in beats where beat > boundaries.last! + 1e-3 && beat < duration - 1e-3 { boundaries.append(beat) }
+        for beat in beats where beat >= boundaries.last! + shortest && beat <= duration - shortest { boundaries.append(beat) }
         boundaries.append(duration)
         let segments = boundaries.count - 1
         var treble = Matrix(rows: segments, columns: 12)
