@@ -77,7 +77,7 @@ struct ChordBench: AsyncParsableCommand {
             let directory = songs + "/" + folder
             let truth = try Truth(path: directory + "/truth.json")
             let (_, signal) = try AnalysisSignal.read(path: directory + "/mix.wav")
-            let details = analyzer.analyzeWithDetails(signal)
+            let details = analyzer.analyzeWithDetails(signal, progress: { _ in })
             let analysis = details.analysis
             let reference = FrameChordReference().recognize(details.features, duration: signal.duration)
             for (name, estimate) in [("", analysis.chords), ("reference_", reference)] {

@@ -43,19 +43,24 @@ public struct ChordAnalyzer: Sendable {
     }
 
     public func analyze(_ signal: AnalysisSignal) -> ChordAnalysis {
-        analyzeWithDetails(signal).analysis
+        analyzeWithDetails(signal, progress: { _ in }).analysis
     }
 
-    public func analyzeWithDetails(_ signal: AnalysisSignal) -> Details {
+    /// `progress` hears after each step (rhythm, chroma, chords and key) the
+    /// fraction done, and may throw to stop.
+    public func analyzeWithDetails(_ signal: AnalysisSignal, progress: (Double) throws -> Void) rethrows -> Details {
         let envelopes = onsets.compute(signal)
         let period = tempo.estimate(envelopes)
         let beats = period.map { beatTracker.track(envelopes, bpm: $0) } ?? []
+        try progress(0.3)
         let features = chroma.extract(signal)
+        try progress(0.8)
         let segments = SegmentChroma(features, beats: beats, duration: signal.duration)
         let chords = recognizer.recognize(segments)
         let key = chords.contains { !$0.label.isNoChord } ? keyEstimator.estimate(features, chords: chords) : nil
         let analysis = ChordAnalysis(duration: signal.duration, key: key, tempoBPM: Self.tempo(of: beats) ?? period,
                                      beats: beats, chords: chords, tuningSemitones: features.tuningSemitones)
+        try progress(1)
         return Details(analysis: analysis, features: features)
     }
 
@@ -63,8 +68,7 @@ public struct ChordAnalyzer: Sendable {
     /// is the first 60% of `progress`; `progress` may throw to stop.
     public func analyzeFile(at path: String, progress: (Double) throws -> Void = { _ in }) throws -> (AudioInfo, ChordAnalysis) {
         let (info, signal) = try AnalysisSignal.read(path: path, progress: { try progress(0.6 * $0) })
-        let analysis = analyze(signal)
-        try progress(1)
+        let analysis = try analyzeWithDetails(signal, progress: { try progress(0.6 + 0.4 * $0) }).analysis
         return (info, analysis)
     }
 

@@ -153,6 +153,20 @@ struct ChordPipelineTests {
         let json = try Data(contentsOf: URL(fileURLWithPath: data + "/blobs/" + key))
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         #expect(object["schema"] as? String == "aural.chords/1" && (object["beats"] as? [Double])?.isEmpty == false)
+
+        // A corrupt upload fails its job at once: another attempt would fail the same way.
+        let corrupt = "uploads/\(UUID().uuidString.lowercased())"
+        try Data("RIFF but plain text".utf8).write(to: URL(fileURLWithPath: data + "/blobs/" + corrupt))
+        create.input.key = corrupt
+        get.jobID = try await client.call(SessionMethods.createJob, create).jobID
+        job = try await client.call(SessionMethods.getJob, get, timeout: .seconds(2))
+        let failDeadline = ContinuousClock.now + .seconds(30)
+        while job.status != .failed && job.status != .completed && ContinuousClock.now < failDeadline {
+            try await Task.sleep(for: .milliseconds(100))
+            job = try await client.call(SessionMethods.getJob, get, timeout: .seconds(2))
+        }
+        #expect(job.status == .failed && job.errorMessage.contains("chords failed after 1 attempt"), "job: \(job)")
+        #expect(job.errorMessage.contains("not decodable audio"), "\(job.errorMessage)")
         await worker.kill()
         await session.kill()
     }
