@@ -17,7 +17,6 @@ struct ChordBench: AsyncParsableCommand {
     @Option(help: "Weight of the bass chroma at the root.") var bassWeight: Float?
     @Option(help: "Emission sharpness.") var scoreScale: Float?
     @Option(help: "Beat tracker tightness.") var tightness: Float?
-    @Option(help: "Onset latency subtracted from beats (s).") var latency: Double?
     @Option(help: "Key: weight of the tonic-chord share.") var tonicWeight: Double?
     @Option(help: "Tempo prior centre (BPM).") var preferredBpm: Double?
     @Option(help: "Tempo: weight of the low-band autocorrelation.") var lowBandWeight: Float?
@@ -33,7 +32,6 @@ struct ChordBench: AsyncParsableCommand {
         if let bassWeight { analyzer.recognizer.bassWeight = bassWeight }
         if let scoreScale { analyzer.recognizer.scoreScale = scoreScale }
         if let tightness { analyzer.beatTracker.tightness = tightness }
-        if let latency { analyzer.beatTracker.latencySeconds = latency }
         if let tonicWeight { analyzer.keyEstimator.tonicChordWeight = tonicWeight }
         if let preferredBpm { analyzer.tempo.preferredBPM = preferredBpm }
         if let lowBandWeight { analyzer.tempo.lowBandWeight = lowBandWeight }
@@ -140,7 +138,7 @@ struct ChordBench: AsyncParsableCommand {
 
     func seconds(_ duration: Duration) -> Double { Double(duration / .microseconds(1)) / 1e6 }
 
-    /// Median of estimated minus nearest reference beat (calibrates the onset latency).
+    /// Median of estimated minus nearest reference beat: whether beats come early or late.
     static func beatOffsets(reference: [Double], estimate: [Double]) -> Double {
         guard !reference.isEmpty else { return 0 }
         let offsets = estimate.map { beat in

@@ -144,9 +144,6 @@ public struct TempoEstimator: Sendable {
 /// squared log-ratio of each inter-beat interval to the estimated period.
 public struct BeatTracker: Sendable {
     public var tightness: Float = 100
-    /// The onset envelope peaks this long after the sound starts (the flux
-    /// frame needs the onset well inside its window); beats are moved back by it.
-    public var latencySeconds: Double = 0
 
     public init() {}
 
@@ -183,7 +180,7 @@ public struct BeatTracker: Sendable {
         var beats: [Double] = []
         var t = last
         while t >= 0 {
-            beats.append(max(0, Double(t) * envelopes.hopSeconds - latencySeconds))
+            beats.append(Double(t) * envelopes.hopSeconds)
             t = previous[t]
         }
         return beats.reversed()
