@@ -69,6 +69,50 @@ struct ChordRecognitionTests {
     }
 }
 
+/// A small song like the benchmark's: eight bars at 96 BPM in G major,
+/// chords per bar with sevenths, bass on root and fifth, kick and snare,
+/// and a melody of chord and passing tones on eighths. The whole analysis
+/// must clear the issue's targets on it.
+@Suite("Generated song")
+struct GeneratedSongTests {
+    @Test func generatedSongScoresAboveThreshold() async throws {
+        let beat = 60 / 96.0, bar = 4 * beat
+        let progression = ["G:maj", "E:min", "A:min7", "D:7", "C:maj7", "D:maj", "B:min", "G:maj"].map { ChordLabel(harte: $0)! }
+        let start = 0.1
+        var samples = Music.silence(seconds: start + 8 * bar + 0.5)
+        var seed: UInt64 = 42
+        var melody = 67
+        for (index, chord) in progression.enumerated() {
+            let barStart = start + Double(index) * bar
+            Music.addChord(chord, into: &samples, start: barStart, seconds: bar, bass: nil, lowestTreble: 52)
+            Music.addNote(36 + (chord.root! + 7) % 12, into: &samples, start: barStart + 2 * beat, seconds: 2 * beat, amplitude: 0.1)
+            for step in 0..<8 {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let scale = [0, 2, 4, 5, 7, 9, 11].map { (7 + $0) % 12 }
+                let choices = step % 2 == 0 ? chord.pitchClasses : scale
+                let candidates = (60...79).filter { choices.contains($0 % 12) && abs($0 - melody) <= 4 }
+                melody = candidates.isEmpty ? melody : candidates[Int(seed >> 33) % candidates.count]
+                Music.addNote(melody, into: &samples, start: barStart + Double(step) * beat / 2, seconds: beat / 2 * 0.9, amplitude: 0.06)
+            }
+            for b in 0..<4 { Music.addDrum(kick: b % 2 == 0, at: barStart + Double(b) * beat, into: &samples, seed: &seed) }
+        }
+        let signal = try Music.signal(samples)
+        let analysis = try await runOnOwnThread { ChordAnalyzer().analyze(signal) }
+
+        let truth = progression.enumerated().map { index, label in
+            ChordSegment(start: start + Double(index) * bar, end: start + Double(index + 1) * bar, label: label, confidence: 1)
+        }
+        let majmin = ChordMetrics.recall(reference: truth, estimate: analysis.chords, vocabulary: .majmin)
+        let sevenths = ChordMetrics.recall(reference: truth, estimate: analysis.chords, vocabulary: .sevenths)
+        #expect(majmin.correct / majmin.total >= 0.92, "majmin \(majmin); \(analysis.chords)")
+        #expect(sevenths.correct / sevenths.total >= 0.75, "sevenths \(sevenths)")
+        let beats = (0..<32).map { start + Double($0) * beat }
+        #expect(ChordMetrics.beatFMeasure(reference: beats, estimate: analysis.beats) >= 0.93, "beats \(analysis.beats)")
+        #expect(ChordMetrics.tempoCorrect(estimate: analysis.tempoBPM ?? 0, reference: 96), "tempo \(analysis.tempoBPM ?? 0)")
+        #expect(analysis.key == MusicalKey(harte: "G:maj"), "key \(analysis.key?.description ?? "nil")")
+    }
+}
+
 @Suite("Beats, tempo and key")
 struct RhythmAndKeyTests {
     @Test(arguments: [84.0, 100.0, 128.0, 150.0])

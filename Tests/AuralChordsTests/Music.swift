@@ -55,6 +55,20 @@ enum Music {
         }
     }
 
+    /// A kick (a falling 60 Hz sine) or a snare (a 190 Hz tone under noise), 0.15 s.
+    static func addDrum(kick: Bool, at time: Double, into samples: inout [Float], seed: inout UInt64) {
+        let first = Int(time * Double(sampleRate))
+        for i in 0..<Int(0.15 * Double(sampleRate)) where first + i < samples.count {
+            let t = Double(i) / Double(sampleRate)
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let noise = Double(seed >> 40) / Double(1 << 24) * 2 - 1
+            let value = kick
+                ? 0.5 * sin(2 * Double.pi * (60 - 40 * t) * t) * exp(-t / 0.05)
+                : (0.15 * sin(2 * Double.pi * 190 * t) + 0.25 * noise) * exp(-t / 0.04)
+            samples[first + i] += Float(value)
+        }
+    }
+
     static func silence(seconds: Double) -> [Float] {
         [Float](repeating: 0, count: Int(seconds * Double(sampleRate)))
     }
