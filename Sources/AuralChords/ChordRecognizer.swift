@@ -88,27 +88,24 @@ public struct ChordRecognizer: Sendable {
 
     /// Scores of every vocabulary entry (rows: segments, columns: `vocabulary`).
     func scores(_ chroma: SegmentChroma) -> Matrix {
-        let labels = vocabulary
-        var scores = Matrix(rows: chroma.count, columns: labels.count)
-        let loud = Self.loudLevel(chroma.energy)
-        let gate = loud * pow(10, silenceGateDB / 20)
-        let templates = labels.map(Self.template)
+        let templates = ChordTemplates(vocabulary)
+        var scores = Matrix(rows: chroma.count, columns: templates.labels.count)
+        let gate = Self.loudLevel(chroma.energy) * pow(10, silenceGateDB / 20)
         let flatNorm = Float(12).squareRoot()
         for segment in 0..<chroma.count {
-            let treble = Self.unitVector(chroma.treble.row(segment))
+            let treble = chroma.treble.row(segment)
+            let norm = ChordTemplates.norm(treble)
             let bassMax = chroma.bass.row(segment).max() ?? 0
-            let silent = chroma.energy[segment] <= gate || treble == nil
-            for (column, label) in labels.enumerated() {
+            let silent = chroma.energy[segment] <= gate || norm == 0
+            for (column, label) in templates.labels.enumerated() {
                 let value: Float
                 if label.isNoChord {
-                    value = silent ? 10 : noChordWeight * (treble!.reduce(0, +) / flatNorm)
+                    value = silent ? 10 : noChordWeight * treble.reduce(0, +) / (norm * flatNorm)
                 } else if silent {
                     value = 0
                 } else {
-                    var cosine: Float = 0
-                    for pc in label.pitchClasses { cosine += treble![pc] * templates[column][pc] }
                     let bass = bassMax > 0 ? chroma.bass[segment, label.root!] / bassMax : 0
-                    value = cosine + bassWeight * bass
+                    value = templates.cosine(column, treble, norm: norm) + bassWeight * bass
                 }
                 scores[segment, column] = value
             }
@@ -166,20 +163,6 @@ public struct ChordRecognizer: Sendable {
         return result
     }
 
-    /// Unit-norm binary template of a chord's pitch classes.
-    static func template(_ label: ChordLabel) -> [Float] {
-        var template = [Float](repeating: 0, count: 12)
-        let tones = label.pitchClasses
-        for pc in tones { template[pc] = 1 / Float(tones.count).squareRoot() }
-        return template
-    }
-
-    static func unitVector(_ values: ArraySlice<Float>) -> [Float]? {
-        let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        guard norm > 0 else { return nil }
-        return values.map { $0 / norm }
-    }
-
     /// The 90th percentile of segment energies: the piece's loud level, robust to a few peaks.
     static func loudLevel(_ energy: [Float]) -> Float {
         guard !energy.isEmpty else { return 0 }
@@ -204,19 +187,19 @@ public struct FrameChordReference: Sendable {
     public init() {}
 
     public func recognize(_ features: ChromaFeatures, duration: Double) -> [ChordSegment] {
-        let labels = ChordLabel.all([.major, .minor])
-        let templates = labels.map(ChordRecognizer.template)
+        let templates = ChordTemplates(ChordLabel.all([.major, .minor]))
         let gate = ChordRecognizer.loudLevel(features.energy) * pow(10, silenceGateDB / 20)
         var result: [ChordSegment] = []
         let hop = features.hopSeconds
         for frame in 0..<features.frameCount {
             var label = ChordLabel.noChord
-            if features.energy[frame] > gate, let chroma = ChordRecognizer.unitVector(features.wide.row(frame)) {
+            let chroma = features.wide.row(frame)
+            let norm = ChordTemplates.norm(chroma)
+            if features.energy[frame] > gate && norm > 0 {
                 var best: Float = -1
-                for (index, template) in templates.enumerated() {
-                    var cosine: Float = 0
-                    for pc in labels[index].pitchClasses { cosine += chroma[pc] * template[pc] }
-                    if cosine > best { best = cosine; label = labels[index] }
+                for index in templates.labels.indices {
+                    let cosine = templates.cosine(index, chroma, norm: norm)
+                    if cosine > best { best = cosine; label = templates.labels[index] }
                 }
             }
             let start = max(0, (Double(frame) - 0.5) * hop), end = min(duration, (Double(frame) + 0.5) * hop)
@@ -229,5 +212,31 @@ public struct FrameChordReference: Sendable {
         }
         if !result.isEmpty { result[result.count - 1].end = duration }
         return result
+    }
+}
+
+/// Binary chord templates of unit norm. A chord's cosine with a chroma
+/// vector is the chroma summed over its tones divided by the vector's norm
+/// and the square root of the tone count; the tones are listed once per
+/// label so scoring a frame allocates nothing.
+struct ChordTemplates {
+    let labels: [ChordLabel]
+    private let tones: [[Int]]
+    private let scales: [Float]
+
+    init(_ labels: [ChordLabel]) {
+        self.labels = labels
+        tones = labels.map(\.pitchClasses)
+        scales = tones.map { $0.isEmpty ? 0 : 1 / Float($0.count).squareRoot() }
+    }
+
+    func cosine(_ index: Int, _ chroma: ArraySlice<Float>, norm: Float) -> Float {
+        var sum: Float = 0
+        for pc in tones[index] { sum += chroma[chroma.startIndex + pc] }
+        return sum * scales[index] / norm
+    }
+
+    static func norm(_ values: ArraySlice<Float>) -> Float {
+        values.reduce(0) { $0 + $1 * $1 }.squareRoot()
     }
 }
