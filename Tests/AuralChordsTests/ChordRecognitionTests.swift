@@ -173,6 +173,20 @@ struct ChordsFormatTests {
         #expect(empty["key"] is NSNull && empty["tempo_bpm"] is NSNull && (empty["beats"] as? [Any])?.isEmpty == true)
     }
 
+    /// A real analysis, written and read back, conforms; a broken document does not.
+    @Test func analysisOutputConformsToTheSchema() async throws {
+        var samples = Music.silence(seconds: 6)
+        Music.addChord(ChordLabel(harte: "D:min7")!, into: &samples, start: 0.5, seconds: 2.5)
+        Music.addChord(ChordLabel(harte: "G:7")!, into: &samples, start: 3, seconds: 2.5)
+        Music.addClicks(at: stride(from: 0.5, to: 5.5, by: 0.5).map { $0 }, into: &samples)
+        let signal = try Music.signal(samples)
+        let analysis = try await runOnOwnThread { ChordAnalyzer().analyze(signal) }
+        let json = ChordsJSON.encode(analysis)
+        #expect(ChordsSchema.violations(json).isEmpty, "\(ChordsSchema.violations(json)): \(String(decoding: json, as: UTF8.self))")
+        let broken = Data(#"{"schema":"aural.chords/1","key":"H:maj","tempo_bpm":-1,"beats":[2,1],"chords":[{"start":0.5,"end":0.2,"label":"C:dim","confidence":2}]}"#.utf8)
+        #expect(ChordsSchema.violations(broken).count == 7, "\(ChordsSchema.violations(broken))")
+    }
+
     @Test func harteLabelsRoundTrip() {
         for label in ChordLabel.all() + [.noChord] { #expect(ChordLabel(harte: label.description) == label) }
         #expect(ChordLabel(harte: "C#:min") == ChordLabel(harte: "Db:min"))
