@@ -58,6 +58,21 @@ struct ChordRecognitionTests {
         #expect(analysis.key == nil && analysis.tempoBPM == nil && analysis.beats.isEmpty)
     }
 
+    /// Other sample rates are resampled; a clip shorter than a chroma window
+    /// still gets one segment covering it, and no beats.
+    @Test(arguments: [8_000, 48_000])
+    func otherRatesAndTinyClips(rate: Int) async throws {
+        var samples = Music.silence(seconds: 3)
+        Music.addChord(ChordLabel(harte: "A:maj")!, into: &samples, start: 0, seconds: 3)
+        let resampled = try Resampler.resample(AudioBuffer(sampleRate: Music.sampleRate, channels: [samples]), to: rate)
+        let analysis = try await runOnOwnThread { ChordAnalyzer().analyze(try AnalysisSignal(resampled)) }
+        #expect(Music.dominantLabel(analysis.chords, from: 0.2, to: 2.8) == ChordLabel(harte: "A:maj"))
+
+        let tiny = resampled.slice(0..<(rate / 5))
+        let short = try await runOnOwnThread { ChordAnalyzer().analyze(try AnalysisSignal(tiny)) }
+        #expect(short.beats.isEmpty && short.chords.count == 1 && abs(short.chords[0].end - 0.2) < 0.01, "\(short.chords)")
+    }
+
     /// A chord, then silence: the silent part is `N`.
     @Test func chordThenSilence() async throws {
         var samples = Music.silence(seconds: 6)
