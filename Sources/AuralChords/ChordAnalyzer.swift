@@ -33,6 +33,8 @@ public struct ChordAnalyzer: Sendable {
     public var beatTracker = BeatTracker()
     public var recognizer = ChordRecognizer()
     public var keyEstimator = KeyEstimator()
+    /// Segment length for chords when the piece has no beat.
+    public var fallbackSegmentSeconds = 0.5
 
     public init() {}
 
@@ -55,7 +57,9 @@ public struct ChordAnalyzer: Sendable {
         try progress(0.3)
         let features = chroma.extract(signal)
         try progress(0.8)
-        let segments = SegmentChroma(features, beats: beats, duration: signal.duration)
+        // Without a beat, chords are still read on a fixed grid.
+        let grid = beats.isEmpty ? Array(stride(from: fallbackSegmentSeconds, to: signal.duration, by: fallbackSegmentSeconds)) : beats
+        let segments = SegmentChroma(features, beats: grid, duration: signal.duration)
         let chords = recognizer.recognize(segments)
         let key = chords.contains { !$0.label.isNoChord } ? keyEstimator.estimate(features, chords: chords) : nil
         let analysis = ChordAnalysis(duration: signal.duration, key: key, tempoBPM: Self.tempo(of: beats) ?? period,

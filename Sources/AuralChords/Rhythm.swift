@@ -70,35 +70,35 @@ public struct TempoEstimator: Sendable {
     /// repeat most exactly bar by bar, so it favoured half the tempo (a
     /// 150 BPM held-out song read as 75).
     public var doublePeriodWeight: Float = 0.5
+    /// Below this normalised autocorrelation at the best period there is no
+    /// beat to report (held chords, speech, noise).
+    public var minimumPeriodicity: Float = 0.35
 
     public init() {}
 
-    /// Beats per minute, nil when the envelope has no periodicity (silence).
+    /// Beats per minute, nil when the envelope has no clear periodicity.
     public func estimate(_ envelopes: OnsetStrength.Envelopes) -> Double? {
         let hop = envelopes.hopSeconds
         let shortest = max(1, Int(60 / maximumBPM / hop))
         let longest = Int((60 / minimumBPM / hop).rounded(.up))
-        let maxLag = 2 * longest + 2
+        let maxLag = 2 * longest
         let full = Self.autocorrelation(Self.centred(envelopes.full), maxLag: maxLag)
         let low = Self.autocorrelation(Self.centred(envelopes.low), maxLag: maxLag)
         guard let fullZero = full.first, fullZero > 0 else { return nil }
         let lowZero = max(low[0], 1e-12)
         var combined = [Float](repeating: 0, count: maxLag + 1)
         for lag in 0...maxLag { combined[lag] = full[lag] / fullZero + lowBandWeight * low[lag] / lowZero }
-        func value(_ lag: Double) -> Float {
-            let below = Int(lag), fraction = Float(lag - Double(below))
-            guard below + 1 <= maxLag else { return 0 }
-            return combined[below] * (1 - fraction) + combined[below + 1] * fraction
-        }
         var best: (lag: Int, score: Double)?
         for lag in shortest...longest {
-            let l = Double(lag)
-            let evidence = Double(value(l) + doublePeriodWeight * value(2 * l))
-            let octaves = log2(60 / (l * hop) / preferredBPM) / priorOctaves
+            let evidence = Double(combined[lag] + doublePeriodWeight * combined[2 * lag])
+            let octaves = log2(60 / (Double(lag) * hop) / preferredBPM) / priorOctaves
             let score = evidence * exp(-0.5 * octaves * octaves)
             if score > (best?.score ?? 0) { best = (lag, score) }
         }
         guard let best else { return nil }
+        // Normalised autocorrelation at the winning period: 0.57-0.87 on the
+        // benchmark songs, below 0.27 for sustained chords without a pulse.
+        guard combined[best.lag] / (1 + lowBandWeight) >= minimumPeriodicity else { return nil }
         // Parabolic refinement of the winning lag.
         let lag = best.lag
         var refined = Double(lag)

@@ -36,6 +36,8 @@ struct ChordRecognitionTests {
         let signal = try Music.signal(samples)
         let analysis = try await runOnOwnThread { ChordAnalyzer().analyze(signal) }
         #expect(Music.dominantLabel(analysis.chords, from: 0.2, to: 2.8) == label, "\(name) over \(PitchClass.names[bass]): \(analysis.chords)")
+        // A held chord has no pulse: no beats, no tempo.
+        #expect(analysis.beats.isEmpty && analysis.tempoBPM == nil, "beats \(analysis.beats)")
     }
 
     /// A quarter tone sharp is still the same chord, and the tuning estimate sees it.
