@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
+        .executable(name: "Edge", targets: ["Edge"]),
+        .executable(name: "aural", targets: ["AuralCLI"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "stage-fixture", targets: ["StageFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
@@ -22,6 +24,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C libraries (Debian packages installed by scripts/bootstrap).
@@ -73,7 +83,32 @@ let package = Package(
             ]
         ),
 
+        // The public REST API: HTTP in, SessionService calls and blob files out.
+        .target(
+            name: "AuralEdge",
+            dependencies: [
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralBlob", "AuralServices",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("openapi.json")]
+        ),
+
         // Thin executables: configuration, wiring, run.
+        .executableTarget(
+            name: "Edge",
+            dependencies: [
+                "AuralEdge", "AuralRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "SeparationService",
             dependencies: [
@@ -98,6 +133,20 @@ let package = Package(
                 "AuralServices", "AuralRPC", "AuralBlob", "AuralStore", "AuralSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The `aural` command: `up` supervises a local stack; the rest are REST clients.
+        .executableTarget(
+            name: "AuralCLI",
+            dependencies: [
+                "AuralRPC", "AuralStore", "AuralSession",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -149,6 +198,14 @@ let package = Package(
         .testTarget(
             name: "SessionServiceTests",
             dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralBlob", "AuralSession", "AuralStore", "AuralTestSupport"]
+        ),
+        .testTarget(
+            name: "EdgeTests",
+            dependencies: [
+                "AuralEdge", "AuralAudio", "AuralTestSupport", "AuralWire", "AuralRPC",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
         ),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),

@@ -39,10 +39,12 @@ public struct CommonServiceOptions: ParsableArguments, Sendable {
 }
 
 public enum AuralLogging {
-    /// Only executables call this (libraries take a `Logger`).
-    public static func bootstrap(level: Logger.Level) {
+    /// Only executables call this (libraries take a `Logger`). Lines are
+    /// human-readable unless `AURAL_LOG_FORMAT=json` asks for JSON lines.
+    public static func bootstrap(level: Logger.Level, environment: AuralEnvironment = .init()) {
+        let json = environment["AURAL_LOG_FORMAT"]?.lowercased() == "json"
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }

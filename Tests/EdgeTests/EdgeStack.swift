@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import AuralAudio
+import AuralTestSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The real processes behind the public API: SessionService (SQLite), a
+/// separation worker and the Edge on a free port, in one temporary data
+/// directory, driven over HTTP.
+final class EdgeStack: @unchecked Sendable {
+    let dataDirectory: String
+    let environment: [String: String]
+    let baseURL: String
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    private var processes: [ServiceProcess] = []
+
+    private init(data: String, environment: [String: String], baseURL: String) {
+        dataDirectory = data
+        self.environment = environment
+        self.baseURL = baseURL
+    }
+
+    /// `edgeEnvironment` adds Edge settings (API keys, limits); `worker: false` leaves jobs queued.
+    static func with(edgeEnvironment: [String: String] = [:], worker: Bool = true, _ body: (EdgeStack) async throws -> Void) async throws {
+        let data = try temporaryDirectory("edge")
+        let tag = UUID().uuidString.prefix(8)
+        let port = try freePort()
+        var environment = [
+            "AURAL_DATA_DIR": data,
+            "AURAL_DATABASE_URL": "sqlite://\(data)/aural.db",
+            "AURAL_SESSION_RPC": "ipc:///tmp/aural-e-\(tag)-session",
+            "AURAL_WORK_RPC": "ipc:///tmp/aural-e-\(tag)-work",
+            "AURAL_EVENTS_IN": "ipc:///tmp/aural-e-\(tag)-events-in",
+            "AURAL_EVENTS_OUT": "ipc:///tmp/aural-e-\(tag)-events-out",
+            "AURAL_SEPARATION_RPC": "ipc:///tmp/aural-e-\(tag)-separation",
+            "AURAL_LOG_LEVEL": "error",
+            "AURAL_HTTP_PORT": String(port),
+            "AURAL_HTTP_HOST": "127.0.0.1",
+            "AURAL_MIN_FREE_DISK_MB": "1",
+        ]
+        let stack = EdgeStack(data: data, environment: environment, baseURL: "http://127.0.0.1:\(port)")
+        defer { stack.stop() }
+        stack.processes.append(try await ServiceProcess.start("SessionService", arguments: [], healthURL: environment["AURAL_SESSION_RPC"]!,
+                                                              environment: environment))
+        if worker {
+            stack.processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
+        }
+        environment.merge(edgeEnvironment) { $1 }
+        stack.processes.append(try ServiceProcess.launch("Edge", arguments: [], environment: environment))
+        try await stack.waitUntilReady()
+        try await body(stack)
+        try? await stack.http.shutdown()
+    }
+
+    private func waitUntilReady() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let response = try? await get("/health/ready"), response.status == .ok { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw EdgeDidNotStart(baseURL: baseURL)
+    }
+
+    func stop() {
+        for process in processes where process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
+    }
+
+    // MARK: - HTTP
+
+    struct Reply {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let body: Data
+
+        func json() throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any], "not a JSON object: \(String(decoding: body, as: UTF8.self))")
+        }
+
+        /// The `error.code` of an error body.
+        func errorCode() throws -> String? {
+            (try json()["error"] as? [String: Any])?["code"] as? String
+        }
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: HTTPClientRequest.Body? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers = headers
+        if let body { request.body = body }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: response.status, headers: response.headers, body: Data(buffer: bytes))
+    }
+
+    func get(_ path: String, headers: HTTPHeaders = [:]) async throws -> Reply { try await send(.GET, path, headers: headers) }
+
+    func uploadMultipart(_ file: Data, filename: String, headers: HTTPHeaders = [:]) async throws -> Reply {
+        let boundary = "aural-test-\(UUID().uuidString)"
+        var body = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored field\r\n".utf8)
+        body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += file
+        body += Data("\r\n--\(boundary)--\r\n".utf8)
+        var headers = headers
+        headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+        return try await send(.POST, "/api/v1/transcribe", headers: headers, body: .bytes(ByteBuffer(data: body)))
+    }
+
+    func uploadRaw(_ file: Data, filename: String, contentType: String = "audio/wav") async throws -> Reply {
+        try await send(.POST, "/api/v1/transcribe", headers: ["Content-Type": contentType, "X-Filename": filename],
+                       body: .bytes(ByteBuffer(data: file)))
+    }
+
+    /// Polls the status endpoint until the job leaves queued/processing.
+    func waitUntilFinished(_ id: String, timeout: Duration = .seconds(90)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let status = try await get("/api/v1/jobs/\(id)").json()
+            if let state = status["status"] as? String, !["queued", "processing"].contains(state) { return status }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("job \(id) did not finish")
+        throw CancellationError()
+    }
+
+    /// Files left in blob storage under `prefix` (e.g. `uploads`, `jobs/ID`).
+    func storedFiles(under prefix: String) -> [String] {
+        let root = dataDirectory + "/blobs/" + prefix
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        return enumerator.compactMap { $0 as? String }.filter { !$0.hasSuffix("/") && !isDirectory(root + "/" + $0) }
+    }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw POSIXError(.EADDRINUSE) }
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Short generated audio for uploads.
+enum TestAudio {
+    /// A stereo tone with a little noise, as WAV bytes.
+    static func wav(seconds: Double = 2) throws -> Data {
+        let rate = 22050, frames = Int(seconds * Double(rate))
+        var buffer = AudioBuffer(sampleRate: rate, channelCount: 2, frames: frames)
+        var seed: UInt32 = 7
+        for frame in 0..<frames {
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            let noise = Float(seed >> 8) / Float(1 << 24) - 0.5
+            let tone = 0.3 * sin(2 * Float.pi * 220 * Float(frame) / Float(rate))
+            buffer.channels[0][frame] = tone + 0.05 * noise
+            buffer.channels[1][frame] = tone - 0.05 * noise
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("edge-\(UUID().uuidString).wav").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try AudioFile.write(buffer, to: path, format: .wav(.pcm16))
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+}
+
+struct EdgeDidNotStart: Error, CustomStringConvertible {
+    let baseURL: String
+    var description: String { "the Edge did not become ready at \(baseURL)" }
+}
