@@ -36,10 +36,11 @@ public struct ChordStage: StageHandler {
             }
         }
         let artifact = try blobs.storeChordsJSON(analysis, key: task.outputPrefix + "/chords.json")
-        return StageOutput(artifacts: [artifact], summary: [
-            "key": analysis.key?.description ?? "",
-            "tempo_bpm": analysis.tempoBPM.map { String(format: "%.2f", $0) } ?? "",
-            "num_chords": String(analysis.chords.filter { !$0.label.isNoChord }.count),
-        ])
+        // Key and tempo are left out when unknown (silence, no pulse), so the
+        // Edge's results show null rather than an empty string.
+        var summary = ["num_chords": String(analysis.chords.filter { !$0.label.isNoChord }.count)]
+        if let key = analysis.key { summary["key"] = key.description }
+        if let tempo = analysis.tempoBPM { summary["tempo_bpm"] = String(format: "%.2f", tempo) }
+        return StageOutput(artifacts: [artifact], summary: summary)
     }
 }
