@@ -23,7 +23,6 @@ struct ChordBench: AsyncParsableCommand {
     @Option(help: "Harmonic sieve partial decay (0: off).") var harmonicDecay: Float?
     @Option(help: "Chroma FFT size at 11,025 Hz.") var chromaFft: Int?
     @Option(help: "Tempo prior width (octaves).") var priorOctaves: Double?
-    @Option(help: "Tempo: weight of the autocorrelation at twice the period.") var doublePeriodWeight: Float?
     @Option(help: "Print the estimated chords of this song folder.") var dump: String?
 
     func analyzer() -> ChordAnalyzer {
@@ -38,7 +37,6 @@ struct ChordBench: AsyncParsableCommand {
         if let harmonicDecay { analyzer.chroma.harmonicDecay = harmonicDecay }
         if let chromaFft { analyzer.chroma.fftSize = chromaFft }
         if let priorOctaves { analyzer.tempo.priorOctaves = priorOctaves }
-        if let doublePeriodWeight { analyzer.tempo.doublePeriodWeight = doublePeriodWeight }
         return analyzer
     }
 

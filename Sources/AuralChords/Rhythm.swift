@@ -52,12 +52,13 @@ public struct OnsetStrength: Sendable {
     }
 }
 
-/// The beat period from the autocorrelation of the onset envelopes: each
-/// candidate period scores its own autocorrelation plus half that of twice
-/// the period (beats pair into half bars), weighted by a broad
-/// log-normal prior around `preferredBPM` (120, the tempo listeners tap
-/// most readily; Moelants 2002); the low band's autocorrelation
-/// counts most, so hi-hat eighths do not pass for the beat.
+/// The beat period from the autocorrelation of the onset envelopes, weighted
+/// by a broad log-normal prior around `preferredBPM` (120, the tempo
+/// listeners tap most readily; Moelants 2002); the low band's autocorrelation
+/// counts most, so hi-hat eighths do not pass for the beat. Adding the
+/// autocorrelation at multiples of a period (bars) made things worse:
+/// patterns repeat most exactly bar by bar, which pulls toward half the
+/// tempo, and the double period's term doubled a 76 BPM song.
 public struct TempoEstimator: Sendable {
     public var minimumBPM: Double = 50
     public var maximumBPM: Double = 220
@@ -65,11 +66,6 @@ public struct TempoEstimator: Sendable {
     /// Width of the prior in octaves (one standard deviation).
     public var priorOctaves: Double = 1.0
     public var lowBandWeight: Float = 2
-    /// Weight of the autocorrelation at twice a candidate period. Four times
-    /// the period (a bar, when the period is a beat) is left out: patterns
-    /// repeat most exactly bar by bar, so it favoured half the tempo (a
-    /// 150 BPM held-out song read as 75).
-    public var doublePeriodWeight: Float = 0.5
     /// Below this normalised autocorrelation at the best period there is no
     /// beat to report (held chords, speech, noise).
     public var minimumPeriodicity: Float = 0.35
@@ -81,16 +77,15 @@ public struct TempoEstimator: Sendable {
         let hop = envelopes.hopSeconds
         let shortest = max(1, Int(60 / maximumBPM / hop))
         let longest = Int((60 / minimumBPM / hop).rounded(.up))
-        let maxLag = 2 * longest
-        let full = Self.autocorrelation(Self.centred(envelopes.full), maxLag: maxLag)
-        let low = Self.autocorrelation(Self.centred(envelopes.low), maxLag: maxLag)
+        let full = Self.autocorrelation(Self.centred(envelopes.full), maxLag: longest)
+        let low = Self.autocorrelation(Self.centred(envelopes.low), maxLag: longest)
         guard let fullZero = full.first, fullZero > 0 else { return nil }
         let lowZero = max(low[0], 1e-12)
-        var combined = [Float](repeating: 0, count: maxLag + 1)
-        for lag in 0...maxLag { combined[lag] = full[lag] / fullZero + lowBandWeight * low[lag] / lowZero }
+        var combined = [Float](repeating: 0, count: longest + 1)
+        for lag in 0...longest { combined[lag] = full[lag] / fullZero + lowBandWeight * low[lag] / lowZero }
         var best: (lag: Int, score: Double)?
         for lag in shortest...longest {
-            let evidence = Double(combined[lag] + doublePeriodWeight * combined[2 * lag])
+            let evidence = Double(combined[lag])
             let octaves = log2(60 / (Double(lag) * hop) / preferredBPM) / priorOctaves
             let score = evidence * exp(-0.5 * octaves * octaves)
             if score > (best?.score ?? 0) { best = (lag, score) }
