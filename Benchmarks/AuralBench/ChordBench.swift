@@ -19,7 +19,6 @@ struct ChordBench: AsyncParsableCommand {
     @Option(help: "Beat tracker tightness.") var tightness: Float?
     @Option(help: "Key: weight of the tonic-chord share.") var tonicWeight: Double?
     @Option(help: "Tempo prior centre (BPM).") var preferredBpm: Double?
-    @Option(help: "Tempo: weight of the low-band autocorrelation.") var lowBandWeight: Float?
     @Option(help: "Harmonic sieve partial decay (0: off).") var harmonicDecay: Float?
     @Option(help: "Chroma FFT size at 11,025 Hz.") var chromaFft: Int?
     @Option(help: "Tempo prior width (octaves).") var priorOctaves: Double?
@@ -33,7 +32,6 @@ struct ChordBench: AsyncParsableCommand {
         if let tightness { analyzer.beatTracker.tightness = tightness }
         if let tonicWeight { analyzer.keyEstimator.tonicChordWeight = tonicWeight }
         if let preferredBpm { analyzer.tempo.preferredBPM = preferredBpm }
-        if let lowBandWeight { analyzer.tempo.lowBandWeight = lowBandWeight }
         if let harmonicDecay { analyzer.chroma.harmonicDecay = harmonicDecay }
         if let chromaFft { analyzer.chroma.fftSize = chromaFft }
         if let priorOctaves { analyzer.tempo.priorOctaves = priorOctaves }

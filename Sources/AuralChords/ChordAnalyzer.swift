@@ -51,9 +51,9 @@ public struct ChordAnalyzer: Sendable {
     /// `progress` hears after each step (rhythm, chroma, chords and key) the
     /// fraction done, and may throw to stop.
     public func analyzeWithDetails(_ signal: AnalysisSignal, progress: (Double) throws -> Void) rethrows -> Details {
-        let envelopes = onsets.compute(signal)
-        let period = tempo.estimate(envelopes)
-        let beats = period.map { beatTracker.track(envelopes, bpm: $0) } ?? []
+        let envelope = onsets.compute(signal)
+        let period = tempo.estimate(envelope)
+        let beats = period.map { beatTracker.track(envelope, bpm: $0) } ?? []
         try progress(0.3)
         let features = chroma.extract(signal)
         try progress(0.8)
