@@ -18,6 +18,7 @@ struct ChordBench: AsyncParsableCommand {
     @Option(help: "Emission sharpness.") var scoreScale: Float?
     @Option(help: "Beat tracker tightness.") var tightness: Float?
     @Option(help: "Key: weight of the tonic-chord share.") var tonicWeight: Double?
+    @Option(help: "Key: bonus for opening on the tonic chord.") var openingWeight: Double?
     @Option(help: "Tempo prior centre (BPM).") var preferredBpm: Double?
     @Option(help: "Harmonic sieve partial decay (0: off).") var harmonicDecay: Float?
     @Option(help: "Chroma FFT size at 11,025 Hz.") var chromaFft: Int?
@@ -31,6 +32,7 @@ struct ChordBench: AsyncParsableCommand {
         if let scoreScale { analyzer.recognizer.scoreScale = scoreScale }
         if let tightness { analyzer.beatTracker.tightness = tightness }
         if let tonicWeight { analyzer.keyEstimator.tonicChordWeight = tonicWeight }
+        if let openingWeight { analyzer.keyEstimator.openingChordWeight = openingWeight }
         if let preferredBpm { analyzer.tempo.preferredBPM = preferredBpm }
         if let harmonicDecay { analyzer.chroma.harmonicDecay = harmonicDecay }
         if let chromaFft { analyzer.chroma.fftSize = chromaFft }

@@ -2,15 +2,20 @@ import Foundation
 
 /// The key from the piece's pitch-class distribution correlated with the
 /// Krumhansl–Kessler probe-tone profiles (Krumhansl 1990), plus the share of
-/// time the recognised chords sit on the candidate key's tonic chord: the
-/// profiles alone often confuse a major key with its relative minor, which
-/// has the same notes; the chord the piece keeps coming back to does not.
+/// time the recognised chords sit on the candidate key's tonic chord and a
+/// bonus when the piece opens on it: the profiles alone often confuse a
+/// major key with its relative minor, which has the same notes; the chord
+/// the piece starts from and keeps coming back to does not.
 public struct KeyEstimator: Sendable {
     static let majorProfile: [Double] = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]
     static let minorProfile: [Double] = [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]
 
     /// Weight of the tonic-chord share against the profile correlation (-1...1).
     public var tonicChordWeight: Double = 0.5
+    /// Bonus when the piece's first chord is the candidate's tonic chord:
+    /// pieces mostly open on the tonic, and a relative major and minor,
+    /// which the profiles cannot tell apart, open on different chords.
+    public var openingChordWeight: Double = 0.1
 
     public init() {}
 
@@ -37,7 +42,10 @@ public struct KeyEstimator: Sendable {
                 for chord in chords where chord.label.root == tonic && (chord.label.quality?.triad == .minor) == isMinor {
                     tonicTime += chord.end - chord.start
                 }
+                let opening = chords.first { !$0.label.isNoChord }?.label
+                let opensOnTonic = opening?.root == tonic && (opening?.quality?.triad == .minor) == isMinor
                 let score = Self.correlation(distribution, rotated) + tonicChordWeight * (voiced > 0 ? tonicTime / voiced : 0)
+                    + (opensOnTonic ? openingChordWeight : 0)
                 if score > (best?.score ?? -.infinity) { best = (MusicalKey(tonic: tonic, isMinor: isMinor), score) }
             }
         }
