@@ -104,15 +104,17 @@ struct ChordServiceTests {
 }
 
 /// A job through a real SessionService (default pipeline `chords`) and a
-/// real ChordService worker, on SQLite.
+/// real ChordService worker, on SQLite and on PostgreSQL.
 @Suite("Chords pipeline")
 struct ChordPipelineTests {
-    @Test func chordsJobProducesChordsJSON() async throws {
+    @Test(arguments: TestDatabaseKind.allCases)
+    func chordsJobProducesChordsJSON(kind: TestDatabaseKind) async throws {
+        guard let databaseURL = try await TestDatabases.url(kind) else { return }
         let data = try temporaryDirectory("chords-pipeline")
         let tag = UUID().uuidString.prefix(8)
         let environment = [
             "AURAL_DATA_DIR": data,
-            "AURAL_DATABASE_URL": "sqlite://\(data)/aural.db",
+            "AURAL_DATABASE_URL": databaseURL,
             "AURAL_SESSION_RPC": "ipc:///tmp/aural-t-\(tag)-session",
             "AURAL_WORK_RPC": "ipc:///tmp/aural-t-\(tag)-work",
             "AURAL_EVENTS_IN": "ipc:///tmp/aural-t-\(tag)-events-in",
