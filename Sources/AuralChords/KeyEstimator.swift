@@ -33,6 +33,7 @@ public struct KeyEstimator: Sendable {
         }
         guard distribution.contains(where: { $0 > 0 }) else { return nil }
         let voiced = chords.filter { !$0.label.isNoChord }.reduce(0) { $0 + $1.end - $1.start }
+        let opening = chords.first { !$0.label.isNoChord }?.label
         var best: (key: MusicalKey, score: Double)?
         for isMinor in [false, true] {
             let profile = isMinor ? Self.minorProfile : Self.majorProfile
@@ -42,7 +43,6 @@ public struct KeyEstimator: Sendable {
                 for chord in chords where chord.label.root == tonic && (chord.label.quality?.triad == .minor) == isMinor {
                     tonicTime += chord.end - chord.start
                 }
-                let opening = chords.first { !$0.label.isNoChord }?.label
                 let opensOnTonic = opening?.root == tonic && (opening?.quality?.triad == .minor) == isMinor
                 let score = Self.correlation(distribution, rotated) + tonicChordWeight * (voiced > 0 ? tonicTime / voiced : 0)
                     + (opensOnTonic ? openingChordWeight : 0)
