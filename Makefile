@@ -25,6 +25,7 @@ c-client: bootstrap
 	@$(MAKE) -s -C clients/c
 
 test: bootstrap check-proto c-client
+	@scripts/bootstrap --test
 	$(SWIFT) build --build-tests
 	@# The RPC suites assert deadlines in milliseconds: run them first, alone,
 	@# not beside the DSP and multi-process suites that load both cores.

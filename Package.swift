@@ -9,12 +9,14 @@ let package = Package(
         .library(name: "AuralWire", targets: ["AuralWire"]),
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
+        .library(name: "AuralPitch", targets: ["AuralPitch"]),
         .library(name: "AuralChords", targets: ["AuralChords"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
         .executable(name: "Edge", targets: ["Edge"]),
         .executable(name: "aural", targets: ["AuralCLI"]),
+        .executable(name: "TranscriptionService", targets: ["TranscriptionService"]),
         .executable(name: "rpc-fixture", targets: ["RPCFixture"]),
         .executable(name: "stage-fixture", targets: ["StageFixture"]),
         .executable(name: "aural-bench", targets: ["AuralBench"]),
@@ -64,6 +66,8 @@ let package = Package(
         .target(name: "AuralAudio", dependencies: ["CSndFile", "CKissFFT", "CSampleRate"]),
 
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
+        // Vocal melody: pYIN pitch tracking, note segmentation, frames JSON.
+        .target(name: "AuralPitch", dependencies: ["AuralAudio"]),
         // Chords, beats, tempo and key. KissFFT directly: frames are analysed one at a time without storing a spectrogram.
         .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
         // Blob storage: local files now, S3-compatible later.
@@ -77,8 +81,8 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralChords", "AuralBlob", "AuralStore", "AuralSession",
-                .product(name: "Logging", package: "swift-log"),
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralBlob",
+                "AuralStore", "AuralSession", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -111,6 +115,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "SeparationService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "TranscriptionService",
             dependencies: [
                 "AuralServices", "AuralRPC", "AuralBlob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -171,7 +184,7 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralChords", "AuralServices",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -202,11 +215,13 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: [
-                "AuralEdge", "AuralAudio", "AuralTestSupport", "AuralWire", "AuralRPC",
+                "AuralEdge", "AuralAudio", "AuralStore", "AuralTestSupport", "AuralWire", "AuralRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
         ),
+        .testTarget(name: "DeploymentTests", dependencies: ["AuralTestSupport"]),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
         .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
@@ -217,6 +232,10 @@ let package = Package(
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
+        ),
+        .testTarget(
+            name: "AuralPitchTests",
+            dependencies: ["AuralPitch", "AuralAudio", "AuralBlob", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
         ),
     ]
 )

@@ -34,14 +34,18 @@ extension AuralCommand {
             let output = out ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension + "-aural"
             let environment = ProcessInfo.processInfo.environment
             if let url = server ?? environment["AURAL_SERVER"] {
-                try await analyze(with: EdgeClient(baseURL: url, apiKey: apiKey ?? environment["AURAL_API_KEY"]), into: output)
+                let client = EdgeClient(baseURL: url, apiKey: apiKey ?? environment["AURAL_API_KEY"])
+                do { try await analyze(with: client, into: output) } catch {
+                    await client.shutdown()
+                    throw error
+                }
+                await client.shutdown()
                 return
             }
             try await withPrivateStack { client in try await analyze(with: client, into: output) }
         }
 
         private func analyze(with client: EdgeClient, into output: String) async throws {
-            defer { Task { await client.shutdown() } }
             let job = try await client.upload(file)
             let id = try string(job["job_id"])
             print("aural: uploaded \((file as NSString).lastPathComponent) as job \(id)")
@@ -106,10 +110,13 @@ extension AuralCommand {
                     guard ContinuousClock.now < deadline else { throw EdgeClient.Failure(description: "the local stack did not start") }
                     try await Task.sleep(for: .milliseconds(200))
                 }
+                // The client's idle keep-alive connections would hold the Edge's graceful stop open.
                 do { try await body(client) } catch {
+                    await client.shutdown()
                     await stack.triggerGracefulShutdown()
                     throw error
                 }
+                await client.shutdown()
                 await stack.triggerGracefulShutdown()
                 try await group.waitForAll()
             }

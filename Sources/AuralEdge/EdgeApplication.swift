@@ -69,7 +69,8 @@ public struct EdgeApplication {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Aural"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        return [fanout, application, ClientCloser(client: client)]
+        // Shutdown runs in reverse: the server drains first, the SessionService client closes last.
+        return [ClientCloser(client: client), fanout, application]
     }
 
     /// Closes the SessionService client once the server has stopped.

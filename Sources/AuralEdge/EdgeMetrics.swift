@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The Edge's metric names in one place, and the registry `/metrics` renders.
 /// Libraries record through swift-metrics; the Edge bootstraps the factory.
@@ -11,11 +12,21 @@ public enum EdgeMetrics {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 
+    /// Handles per (method, route, status): making one goes through the
+    /// factory's registry and its lock, too slow to repeat on every request.
+    private static let requestMetrics = Mutex<[String: (requests: Metrics.Counter, duration: Metrics.Timer)]>([:])
+
     static func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        let dimensions = [("method", method), ("route", route), ("status", String(status))]
-        Counter(label: "aural_http_requests_total", dimensions: dimensions).increment()
-        Timer(label: "aural_http_request_duration_seconds", dimensions: [("method", method), ("route", route)])
-            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = "\(method) \(route) \(status)"
+        let metrics = requestMetrics.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = (requests: Counter(label: "aural_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))]),
+                        duration: Timer(label: "aural_http_request_duration_seconds", dimensions: [("method", method), ("route", route)]))
+            cache[key] = made
+            return made
+        }
+        metrics.requests.increment()
+        metrics.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     static func recordUpload(bytes: Int, outcome: String) {

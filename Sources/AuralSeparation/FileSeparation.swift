@@ -1,5 +1,6 @@
 import AuralAudio
 import Foundation
+import Synchronization
 
 /// One written stem file.
 public struct StemFile: Sendable, Equatable {
@@ -40,9 +41,7 @@ extension Separator {
                 return stems.map { separated[$0] }
             },
             emit: { buffers in
-                for (file, writer) in writers {
-                    try writer.write(buffers[stems.firstIndex(of: file.kind)!])
-                }
+                try Self.write(buffers, of: stems, to: writers)
             },
             progress: { fraction in
                 guard progressError == nil else { return }
@@ -52,5 +51,19 @@ extension Separator {
         if let progressError { throw progressError }
         for (_, writer) in writers { try writer.close() }
         return (info, writers.map(\.0))
+    }
+
+    /// Encoding ten stem files (MP3 above all) costs as much as separating,
+    /// so the writers of a block run side by side, one per core.
+    private static func write(_ buffers: [AudioBuffer], of stems: [StemKind], to writers: [(StemFile, AudioFileWriter)]) throws {
+        let failure = Mutex<(any Error)?>(nil)
+        nonisolated(unsafe) let writers = writers  // each writer is used by exactly one iteration
+        DispatchQueue.concurrentPerform(iterations: writers.count) { index in
+            let (file, writer) = writers[index]
+            do { try writer.write(buffers[stems.firstIndex(of: file.kind)!]) } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 }

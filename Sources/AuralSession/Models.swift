@@ -149,3 +149,15 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension JobRecord {
+    /// Seconds until the job should finish, extrapolated from its progress so
+    /// far (progress is weighted by the stages' measured cost, see
+    /// `Pipeline.weight`); nil while it is queued or too early to tell, 0 once finished.
+    public func estimatedSecondsRemaining(now: Int64) -> Double? {
+        if state.isFinished { return 0 }
+        guard state == .processing, let startedAtMs, progress >= 2 else { return nil }
+        let elapsed = Double(max(0, now - startedAtMs)) / 1000
+        return (elapsed * (100 - progress) / progress).rounded()
+    }
+}

@@ -7,8 +7,8 @@ public enum Pipeline {
     public static let music: [PipelineStage] = [.separation, .transcription, .chords]
 
     /// The stages this build has workers for: SessionService's default
-    /// pipeline until the transcription and chord stages land.
-    public static let implemented: [PipelineStage] = [.separation]
+    /// pipeline until the chord stage lands.
+    public static let implemented: [PipelineStage] = [.separation, .transcription]
 
     public static func dependencies(of stage: PipelineStage, among stages: [PipelineStage]) -> [PipelineStage] {
         switch stage {

@@ -7,8 +7,9 @@ import Testing
 
 /// The public API against real processes: uploads, progress, downloads, deletion.
 @Suite struct EdgeAPITests {
-    @Test func uploadFollowDownloadAndDelete() async throws {
-        try await EdgeStack.with { stack in
+    @Test(.timeLimit(.minutes(3))) func uploadFollowDownloadAndDelete() async throws {
+        // Workers start once the event stream is open, so it sees the job from its first event.
+        try await EdgeStack.with(worker: false) { stack in
             let upload = try await stack.uploadMultipart(try TestAudio.wav(seconds: 2), filename: "song.wav", headers: ["X-Request-ID": "client-id-1"])
             #expect(upload.status == .accepted)
             #expect(upload.headers.first(name: "X-Request-ID") == "client-id-1")
@@ -20,7 +21,7 @@ import Testing
             #expect((job["audio"] as? [String: Any])?["channels"] as? Int == 2)
             #expect(job.keys.contains("eta_seconds") && job.keys.contains("completed_at"))
 
-            let events = try await stack.serverSentEvents(id)
+            let events = try await stack.serverSentEvents(id, onOpen: { try stack.startWorkers() })
             let status = try await stack.waitUntilFinished(id)
             #expect(status["status"] as? String == "completed", "\(status)")
             #expect(status["progress"] as? Int == 100)
@@ -67,6 +68,14 @@ import Testing
                 let etag = try #require(whole.headers.first(name: "ETag"))
                 #expect(try await stack.get(url, headers: ["If-None-Match": etag]).status == .notModified)
             }
+            // The melody stage ran on the vocals stem: frames JSON of the upload's length.
+            let framesURL = try #require((results["results"] as? [String: Any])?["processed_frames"] as? String)
+            let frames = try await stack.get(framesURL).json()
+            #expect(frames["schema"] as? String == "aural.frames/1")
+            #expect(abs((frames["duration"] as? Double ?? 0) - 2) < 0.05)
+            #expect((frames["frames"] as? [Any])?.count ?? 0 >= 190)
+            #expect(try await stack.get("/api/v1/jobs/\(id)/chords").status == .notFound, "no chord stage in this pipeline")
+
             let wav = try await stack.get("/api/v1/jobs/\(id)/stems/vocals?format=wav")
             #expect(wav.status == .ok && wav.headers.first(name: "Content-Type") == "audio/wav")
             #expect(wav.body.prefix(4) == Data("RIFF".utf8))
@@ -87,7 +96,7 @@ import Testing
         }
     }
 
-    @Test func rawUploadListingAndCancel() async throws {
+    @Test(.timeLimit(.minutes(3))) func rawUploadListingAndCancel() async throws {
         try await EdgeStack.with(worker: false) { stack in
             let audio = try TestAudio.wav(seconds: 1)
             let first = try await stack.uploadRaw(audio, filename: "../../first take.wav")
@@ -119,7 +128,7 @@ import Testing
         }
     }
 
-    @Test func badRequestsGetTheirStatusAndLeaveNothingBehind() async throws {
+    @Test(.timeLimit(.minutes(3))) func badRequestsGetTheirStatusAndLeaveNothingBehind() async throws {
         try await EdgeStack.with(edgeEnvironment: ["AURAL_MAX_UPLOAD_MB": "1"], worker: false) { stack in
             let audio = try TestAudio.wav(seconds: 1)
             func expect(_ reply: EdgeStack.Reply, _ status: HTTPResponseStatus, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -161,7 +170,7 @@ import Testing
         }
     }
 
-    @Test func apiKeysRateLimitsAndOperations() async throws {
+    @Test(.timeLimit(.minutes(3))) func apiKeysRateLimitsAndOperations() async throws {
         try await EdgeStack.with(edgeEnvironment: ["AURAL_API_KEYS": "key-one,key-two", "AURAL_RATE_LIMIT_RPS": "1", "AURAL_RATE_LIMIT_BURST": "5",
                                                    "AURAL_CORS_ORIGINS": "https://app.example"], worker: false) { stack in
             let missing = try await stack.get("/api/v1/jobs")
@@ -211,12 +220,14 @@ extension EdgeStack {
     }
 
     /// Reads `/events` until the stream ends (the job finished) or `timeout` passes.
-    func serverSentEvents(_ id: String, lastEventID: UInt64? = nil, timeout: Duration = .seconds(90)) async throws -> [Event] {
+    func serverSentEvents(_ id: String, lastEventID: UInt64? = nil, timeout: Duration = .seconds(90),
+                          onOpen: () throws -> Void = {}) async throws -> [Event] {
         var request = HTTPClientRequest(url: baseURL + "/api/v1/jobs/\(id)/events")
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
         let response = try await http.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))
         #expect(response.status == .ok)
         #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
+        try onOpen()
         var text = ""
         for try await chunk in response.body { text += String(buffer: chunk) }
         return text.components(separatedBy: "\n\n").compactMap { block in

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import AuralAudio
+import AuralStore
 import AuralTestSupport
 import Foundation
 import NIOCore
@@ -35,6 +36,7 @@ final class EdgeStack: @unchecked Sendable {
             "AURAL_EVENTS_IN": "ipc:///tmp/aural-e-\(tag)-events-in",
             "AURAL_EVENTS_OUT": "ipc:///tmp/aural-e-\(tag)-events-out",
             "AURAL_SEPARATION_RPC": "ipc:///tmp/aural-e-\(tag)-separation",
+            "AURAL_TRANSCRIPTION_RPC": "ipc:///tmp/aural-e-\(tag)-transcription",
             "AURAL_LOG_LEVEL": "error",
             "AURAL_HTTP_PORT": String(port),
             "AURAL_HTTP_HOST": "127.0.0.1",
@@ -44,9 +46,7 @@ final class EdgeStack: @unchecked Sendable {
         defer { stack.stop() }
         stack.processes.append(try await ServiceProcess.start("SessionService", arguments: [], healthURL: environment["AURAL_SESSION_RPC"]!,
                                                               environment: environment))
-        if worker {
-            stack.processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
-        }
+        if worker { try stack.startWorkers() }
         environment.merge(edgeEnvironment) { $1 }
         stack.processes.append(try ServiceProcess.launch("Edge", arguments: [], environment: environment))
         try await stack.waitUntilReady()
@@ -54,8 +54,62 @@ final class EdgeStack: @unchecked Sendable {
         try? await stack.http.shutdown()
     }
 
-    private func waitUntilReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
+    /// A client of a stack started some other way (another network namespace).
+    static func using(baseURL: String, dataDirectory: String, _ body: (EdgeStack) async throws -> Void) async throws {
+        let stack = EdgeStack(data: dataDirectory, environment: [:], baseURL: baseURL)
+        try await stack.waitUntilReady(timeout: .seconds(30))
+        try await body(stack)
+        try? await stack.http.shutdown()
+    }
+
+    /// A worker of each stage of the default pipeline.
+    func startWorkers() throws {
+        processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
+        processes.append(try ServiceProcess.launch("TranscriptionService", arguments: ["--concurrency", "1"], environment: environment))
+    }
+
+    /// The whole stack as `make run` starts it: `aural up` in a temporary data
+    /// directory on a free port. `processes[0]` is the supervisor.
+    static func withAuralUp(environment extra: [String: String] = [:], arguments: [String] = [],
+                            _ body: (EdgeStack) async throws -> Void) async throws {
+        let data = try temporaryDirectory("up")
+        let port = try freePort()
+        var environment = ["AURAL_LOG_LEVEL": "error", "AURAL_MIN_FREE_DISK_MB": "1"]
+        environment.merge(extra) { $1 }
+        let stack = EdgeStack(data: data, environment: environment, baseURL: "http://127.0.0.1:\(port)")
+        defer { stack.stop() }
+        stack.processes.append(try ServiceProcess.launch("aural", arguments: ["up", "--data-dir", data, "--port", String(port)] + arguments,
+                                                         environment: environment))
+        try await stack.waitUntilReady()
+        try await body(stack)
+        try? await stack.http.shutdown()
+    }
+
+    /// The pid of the supervisor's child running `executable`.
+    func childPID(_ executable: String) throws -> Int32? {
+        let parent = try #require(processes.first).process.processIdentifier
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            let name = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
+            if fields.count > 1, Int32(fields[1]) == parent, executable.hasPrefix(name) { return pid }
+        }
+        return nil
+    }
+
+    /// Attempts of every task, read from the stack's SQLite database.
+    func taskAttempts() async throws -> [Int] {
+        let database = try await Database.open(url: "sqlite://\(dataDirectory)/aural.db", poolSize: 1)
+        return try await database.read { connection in
+            let rows = try connection.query("SELECT attempts FROM tasks")
+            return try rows.map { row in Int(try row.int("attempts")) }
+        }
+    }
+
+    func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let response = try? await get("/health/ready"), response.status == .ok { return }
             try await Task.sleep(for: .milliseconds(100))
@@ -63,7 +117,11 @@ final class EdgeStack: @unchecked Sendable {
         throw EdgeDidNotStart(baseURL: baseURL)
     }
 
+    /// SIGTERM first, so `aural up` stops its children; SIGKILL what is left.
     func stop() {
+        for process in processes where process.process.isRunning { process.process.terminate() }
+        let deadline = Date().addingTimeInterval(20)
+        while processes.contains(where: \.process.isRunning), Date() < deadline { usleep(50_000) }
         for process in processes where process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
     }
 
@@ -177,4 +235,32 @@ enum TestAudio {
 struct EdgeDidNotStart: Error, CustomStringConvertible {
     let baseURL: String
     var description: String { "the Edge did not become ready at \(baseURL)" }
+}
+
+extension TestAudio {
+    /// A short song with a known melody: one harmonic "voice" note per
+    /// second in the centre (MIDI `melody`), over a quieter sustained chord
+    /// panned to the sides. Returns the WAV bytes and the note at each second.
+    static func song(melody: [Int] = [60, 62, 64, 65, 67, 69], rate: Int = 22050) throws -> (wav: Data, melody: [Int]) {
+        let frames = melody.count * rate
+        var buffer = AudioBuffer(sampleRate: rate, channelCount: 2, frames: frames)
+        func hz(_ midi: Double) -> Double { 440 * pow(2, (midi - 69) / 12) }
+        var phase = 0.0
+        for frame in 0..<frames {
+            let t = Double(frame) / Double(rate)
+            let note = melody[frame / rate]
+            phase += 2 * .pi * hz(Double(note)) / Double(rate)
+            let withinNote = t - Double(frame / rate)
+            let envelope = min(1, withinNote / 0.02) * min(1, (1 - withinNote) / 0.05)
+            var voice = 0.0
+            for harmonic in 1...6 { voice += sin(Double(harmonic) * phase) / Double(harmonic * harmonic) }
+            let pad = [48.0, 52, 55].map { sin(2 * .pi * hz($0) * t) }.reduce(0, +) / 3
+            buffer.channels[0][frame] = Float(0.35 * envelope * voice + 0.12 * pad)
+            buffer.channels[1][frame] = Float(0.35 * envelope * voice - 0.12 * pad)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("song-\(UUID().uuidString).wav").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try AudioFile.write(buffer, to: path, format: .wav(.pcm16))
+        return (try Data(contentsOf: URL(fileURLWithPath: path)), melody)
+    }
 }

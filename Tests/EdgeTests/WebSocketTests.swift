@@ -9,7 +9,7 @@ import Testing
     /// A client subscribes to a job over the WebSocket, gets its status at
     /// once and its lifecycle events as they happen; a malformed command
     /// gets an error frame and the connection stays usable.
-    @Test func subscribeToAJobAndFollowItToCompletion() async throws {
+    @Test(.timeLimit(.minutes(3))) func subscribeToAJobAndFollowItToCompletion() async throws {
         try await EdgeStack.with { stack in
             let upload = try await stack.uploadRaw(try TestAudio.wav(seconds: 1), filename: "ws.wav")
             let id = try #require(try upload.json()["job_id"] as? String)
@@ -36,7 +36,7 @@ import Testing
         }
     }
 
-    @Test func webSocketNeedsAnAPIKeyWhenKeysAreOn() async throws {
+    @Test(.timeLimit(.minutes(3))) func webSocketNeedsAnAPIKeyWhenKeysAreOn() async throws {
         try await EdgeStack.with(edgeEnvironment: ["AURAL_API_KEYS": "secret"], worker: false) { stack in
             let refused = try await stack.get("/api/v1/ws")
             #expect(refused.status == .unauthorized)

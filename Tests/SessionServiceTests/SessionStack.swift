@@ -15,11 +15,12 @@ final class SessionStack: @unchecked Sendable {
     private var workers: [ServiceProcess] = []
 
     /// nil when the database kind is unavailable outside CI (see TestDatabases).
-    static func start(_ kind: TestDatabaseKind, leaseSeconds: Double = 2) async throws -> SessionStack? {
+    /// `pipeline` sets SessionService's default stages (AURAL_PIPELINE).
+    static func start(_ kind: TestDatabaseKind, leaseSeconds: Double = 2, pipeline: String? = nil) async throws -> SessionStack? {
         guard let databaseURL = try await TestDatabases.url(kind) else { return nil }
         let data = try temporaryDirectory("session")
         let tag = UUID().uuidString.prefix(8)
-        let environment = [
+        var environment = [
             "AURAL_DATA_DIR": data,
             "AURAL_DATABASE_URL": databaseURL,
             "AURAL_SESSION_RPC": "ipc:///tmp/aural-t-\(tag)-session",
@@ -29,6 +30,7 @@ final class SessionStack: @unchecked Sendable {
             "AURAL_LEASE_SECONDS": String(leaseSeconds),
             "AURAL_LOG_LEVEL": "error",
         ]
+        environment["AURAL_PIPELINE"] = pipeline
         let session = try await startSession(environment)
         return SessionStack(data: data, environment: environment, session: session,
                             client: try RPCClient(dialing: environment["AURAL_SESSION_RPC"]!, logger: testLogger))
@@ -66,6 +68,15 @@ final class SessionStack: @unchecked Sendable {
     @discardableResult
     func startSeparationWorker() throws -> ServiceProcess {
         let worker = try ServiceProcess.launch("SeparationService", arguments: [
+            "--listen", TestAddress.ipc(), "--concurrency", "1",
+        ], environment: environment)
+        workers.append(worker)
+        return worker
+    }
+
+    @discardableResult
+    func startTranscriptionWorker() throws -> ServiceProcess {
+        let worker = try ServiceProcess.launch("TranscriptionService", arguments: [
             "--listen", TestAddress.ipc(), "--concurrency", "1",
         ], environment: environment)
         workers.append(worker)
@@ -129,8 +140,9 @@ final class SessionStack: @unchecked Sendable {
 
 extension SessionStack {
     /// Runs `body` against a fresh stack and always stops its processes.
-    static func with(_ kind: TestDatabaseKind, leaseSeconds: Double = 2, _ body: (SessionStack) async throws -> Void) async throws {
-        guard let stack = try await start(kind, leaseSeconds: leaseSeconds) else { return }
+    static func with(_ kind: TestDatabaseKind, leaseSeconds: Double = 2, pipeline: String? = nil,
+                     _ body: (SessionStack) async throws -> Void) async throws {
+        guard let stack = try await start(kind, leaseSeconds: leaseSeconds, pipeline: pipeline) else { return }
         do {
             try await body(stack)
         } catch {

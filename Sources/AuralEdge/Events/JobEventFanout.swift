@@ -88,9 +88,9 @@ final class JobEventFanout: Service, Sendable {
         } onGracefulShutdown: {
             self.subscriber.close()
         }
-        watchers.withLock { watchers in
-            for listener in watchers.values.flatMap(\.values) { listener.continuation.finish() }
-        }
+        // Finishing runs each stream's termination handler, which takes the lock: not under it.
+        let remaining = watchers.withLock { Array($0.values.flatMap(\.values)) }
+        for listener in remaining { listener.continuation.finish() }
     }
 
     private func dispatch(_ event: Aural_V1_JobEvent) {

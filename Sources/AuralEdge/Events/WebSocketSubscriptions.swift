@@ -1,3 +1,4 @@
+import AuralServices
 import AuralWire
 import Foundation
 import Hummingbird
@@ -7,7 +8,8 @@ import Logging
 /// `/api/v1/ws`: a client sends `{"action":"subscribe","job_id":…}` (or
 /// `unsubscribe`) and receives `{"event":"subscribed","data":status}` and
 /// then `{"event":"progress"|"stage"|"completed"|"failed"|"cancelled","data":…}`
-/// for every job it watches. One writer task owns the socket's outbound side.
+/// for every job it watches; a job that has already ended gets its terminal
+/// event right after `subscribed`. One writer task owns the socket's outbound side.
 struct WebSocketSubscriptions: Sendable {
     static let path = "/api/v1/ws"
 
@@ -55,8 +57,16 @@ struct WebSocketSubscriptions: Sendable {
                 case "subscribe":
                     do {
                         fanout.watch(id, by: listener)
-                        let job = try await gateway.job(id, requestID: UUID().uuidString.lowercased())
+                        let requestID = UUID().uuidString.lowercased()
+                        let job = try await gateway.job(id, requestID: requestID)
                         listener.notice(Self.frame("subscribed", JobStatusBody(job)))
+                        // A job that ended before the subscription still tells how it ended
+                        // (events carry sequence numbers, so a repeat is recognisable).
+                        if [.completed, .failed, .cancelled].contains(job.status),
+                           let last = try await gateway.call(SessionMethods.listJobEvents, .with { $0.jobID = id }, requestID: requestID)
+                               .events.compactMap(EventPayload.init).last(where: \.isTerminal) {
+                            listener.notice(Self.frame(last.name, last))
+                        }
                     } catch {
                         fanout.unwatch(id, by: listener)
                         let apiError = APIError.from(error)

@@ -1,5 +1,6 @@
 import AuralRPC
 import AuralSession
+import AuralStore
 import AuralWire
 
 /// Mapping between AuralSession's records and the wire messages.
@@ -80,7 +81,7 @@ enum SessionWire {
         }
         job.input = blob(record.input)
         job.artifacts = record.artifacts.map { blob($0.blob) }
-        job.etaSeconds = -1
+        job.etaSeconds = record.estimatedSecondsRemaining(now: UnixTime.nowMilliseconds()) ?? -1
         job.metadata = record.metadata
         return job
     }
