@@ -10,8 +10,10 @@ let package = Package(
         .library(name: "AuralAudio", targets: ["AuralAudio"]),
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
         .library(name: "AuralPitch", targets: ["AuralPitch"]),
+        .library(name: "AuralChords", targets: ["AuralChords"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
+        .executable(name: "ChordService", targets: ["ChordService"]),
         .executable(name: "Edge", targets: ["Edge"]),
         .executable(name: "aural", targets: ["AuralCLI"]),
         .executable(name: "TranscriptionService", targets: ["TranscriptionService"]),
@@ -66,6 +68,8 @@ let package = Package(
         .target(name: "AuralSeparation", dependencies: ["AuralAudio"]),
         // Vocal melody: pYIN pitch tracking, note segmentation, frames JSON.
         .target(name: "AuralPitch", dependencies: ["AuralAudio"]),
+        // Chords, beats, tempo and key. KissFFT directly: frames are analysed one at a time without storing a spectrogram.
+        .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -77,8 +81,8 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralBlob", "AuralStore",
-                "AuralSession", .product(name: "Logging", package: "swift-log"),
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralBlob",
+                "AuralStore", "AuralSession", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -120,6 +124,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "TranscriptionService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralBlob",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "ChordService",
             dependencies: [
                 "AuralServices", "AuralRPC", "AuralBlob",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -171,7 +184,7 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralServices",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -211,6 +224,11 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: ["AuralTestSupport"]),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
+        .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
+        .testTarget(
+            name: "ChordServiceTests",
+            dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralChords", "AuralTestSupport"]
+        ),
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]

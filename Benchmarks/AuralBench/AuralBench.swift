@@ -10,7 +10,8 @@ struct AuralBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aural-bench",
         abstract: "Aural benchmarks.",
-        subcommands: [RPCBench.self, SeparationBench.self, SeparateFile.self, QueueBench.self, MelodyBench.self, TranscribeFile.self])
+        subcommands: [RPCBench.self, SeparationBench.self, SeparateFile.self, QueueBench.self, MelodyBench.self, TranscribeFile.self,
+                      ChordBench.self])
 }
 
 struct RPCBench: AsyncParsableCommand {
