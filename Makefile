@@ -30,7 +30,9 @@ test: bootstrap check-proto c-client
 	@# The RPC suites assert deadlines in milliseconds: run them first, alone,
 	@# not beside the DSP and multi-process suites that load both cores.
 	$(SWIFT) test --skip-build --filter AuralRPCTests
-	scripts/with-test-postgres $(SWIFT) test --skip-build --skip AuralRPCTests
+	scripts/with-test-postgres $(SWIFT) test --skip-build --skip AuralRPCTests --skip EdgeTests
+	@# The whole-stack suites start many processes each: alone, after the rest.
+	$(SWIFT) test --skip-build --filter EdgeTests
 
 run: release
 	@scripts/run

@@ -6,9 +6,8 @@ public enum Pipeline {
     /// at once instead of waiting for separation as well.
     public static let music: [PipelineStage] = [.separation, .transcription, .chords]
 
-    /// The stages this build has workers for: SessionService's default
-    /// pipeline until the chord stage lands.
-    public static let implemented: [PipelineStage] = [.separation, .transcription]
+    /// The stages this build has workers for: SessionService's default pipeline.
+    public static let implemented: [PipelineStage] = [.separation, .transcription, .chords]
 
     public static func dependencies(of stage: PipelineStage, among stages: [PipelineStage]) -> [PipelineStage] {
         switch stage {

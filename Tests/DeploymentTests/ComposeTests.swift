@@ -20,7 +20,7 @@ import Testing
         try FileManager.default.copyItem(atPath: copy + "/.env.example", toPath: copy + "/.env")
         let (status, output) = try Self.run(dockerCompose, ["-f", copy + "/docker-compose.yml", "config"])
         #expect(status == 0, "\(output)")
-        for service in ["postgres:", "session:", "edge:", "separation:", "transcription:"] {
+        for service in ["postgres:", "session:", "edge:", "separation:", "transcription:", "chords:"] {
             #expect(output.contains("  \(service)"), "service \(service) missing")
         }
         #expect(output.contains("replicas: 2"), "separation is scaled with deploy.replicas")

@@ -7,6 +7,11 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
+/// Every suite that starts a stack of processes runs inside this one, one
+/// test at a time: a dozen stacks at once on a 2-core machine starve each
+/// other until leases expire and timings lose their meaning.
+@Suite(.serialized) struct EdgeProcessTests {}
+
 /// The real processes behind the public API: SessionService (SQLite), a
 /// separation worker and the Edge on a free port, in one temporary data
 /// directory, driven over HTTP.
@@ -37,6 +42,7 @@ final class EdgeStack: @unchecked Sendable {
             "AURAL_EVENTS_OUT": "ipc:///tmp/aural-e-\(tag)-events-out",
             "AURAL_SEPARATION_RPC": "ipc:///tmp/aural-e-\(tag)-separation",
             "AURAL_TRANSCRIPTION_RPC": "ipc:///tmp/aural-e-\(tag)-transcription",
+            "AURAL_CHORDS_RPC": "ipc:///tmp/aural-e-\(tag)-chords",
             "AURAL_LOG_LEVEL": "error",
             "AURAL_HTTP_PORT": String(port),
             "AURAL_HTTP_HOST": "127.0.0.1",
@@ -44,28 +50,31 @@ final class EdgeStack: @unchecked Sendable {
         ]
         let stack = EdgeStack(data: data, environment: environment, baseURL: "http://127.0.0.1:\(port)")
         defer { stack.stop() }
-        stack.processes.append(try await ServiceProcess.start("SessionService", arguments: [], healthURL: environment["AURAL_SESSION_RPC"]!,
-                                                              environment: environment))
-        if worker { try stack.startWorkers() }
         environment.merge(edgeEnvironment) { $1 }
-        stack.processes.append(try ServiceProcess.launch("Edge", arguments: [], environment: environment))
-        try await stack.waitUntilReady()
-        try await body(stack)
-        try? await stack.http.shutdown()
+        try await stack.run { [environment] stack in
+            stack.processes.append(try await ServiceProcess.start("SessionService", arguments: [], healthURL: stack.environment["AURAL_SESSION_RPC"]!,
+                                                                  environment: stack.environment))
+            if worker { try stack.startWorkers() }
+            stack.processes.append(try ServiceProcess.launch("Edge", arguments: [], environment: environment))
+            try await stack.waitUntilReady()
+            try await body(stack)
+        }
     }
 
     /// A client of a stack started some other way (another network namespace).
     static func using(baseURL: String, dataDirectory: String, _ body: (EdgeStack) async throws -> Void) async throws {
         let stack = EdgeStack(data: dataDirectory, environment: [:], baseURL: baseURL)
-        try await stack.waitUntilReady(timeout: .seconds(30))
-        try await body(stack)
-        try? await stack.http.shutdown()
+        try await stack.run { stack in
+            try await stack.waitUntilReady(timeout: .seconds(30))
+            try await body(stack)
+        }
     }
 
     /// A worker of each stage of the default pipeline.
     func startWorkers() throws {
         processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
         processes.append(try ServiceProcess.launch("TranscriptionService", arguments: ["--concurrency", "1"], environment: environment))
+        processes.append(try ServiceProcess.launch("ChordService", arguments: ["--concurrency", "1"], environment: environment))
     }
 
     /// The whole stack as `make run` starts it: `aural up` in a temporary data
@@ -78,11 +87,12 @@ final class EdgeStack: @unchecked Sendable {
         environment.merge(extra) { $1 }
         let stack = EdgeStack(data: data, environment: environment, baseURL: "http://127.0.0.1:\(port)")
         defer { stack.stop() }
-        stack.processes.append(try ServiceProcess.launch("aural", arguments: ["up", "--data-dir", data, "--port", String(port)] + arguments,
-                                                         environment: environment))
-        try await stack.waitUntilReady()
-        try await body(stack)
-        try? await stack.http.shutdown()
+        try await stack.run { stack in
+            stack.processes.append(try ServiceProcess.launch("aural", arguments: ["up", "--data-dir", data, "--port", String(port)] + arguments,
+                                                             environment: environment))
+            try await stack.waitUntilReady()
+            try await body(stack)
+        }
     }
 
     /// The pid of the supervisor's child running `executable`.
@@ -118,11 +128,38 @@ final class EdgeStack: @unchecked Sendable {
     }
 
     /// SIGTERM first, so `aural up` stops its children; SIGKILL what is left.
+    /// Runs a test body and always shuts the HTTP client down: AsyncHTTPClient
+    /// traps when a client is released unshut, which would kill the test
+    /// process and orphan the stack's processes.
+    private func run(_ body: (EdgeStack) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try? await http.shutdown()
+    }
+
     func stop() {
         for process in processes where process.process.isRunning { process.process.terminate() }
         let deadline = Date().addingTimeInterval(20)
         while processes.contains(where: \.process.isRunning), Date() < deadline { usleep(50_000) }
-        for process in processes where process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
+        for process in processes where process.process.isRunning {
+            // `aural up` did not stop in time: its children must not outlive it.
+            let children = Self.childPIDs(of: process.process.processIdentifier)
+            kill(process.process.processIdentifier, SIGKILL)
+            for child in children { kill(child, SIGKILL) }
+        }
+    }
+
+    private static func childPIDs(of parent: Int32) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == parent ? pid : nil
+        }
     }
 
     // MARK: - HTTP

@@ -6,37 +6,40 @@ import Testing
 /// a bridge — the Edge on one host, SessionService on another, the stage
 /// workers on a third — talking tcp:// only, as a multi-host deployment
 /// does. Needs root (CI runs as root); skipped elsewhere unless CI=true.
-@Suite struct MultiHostTests {
-    @Test(.timeLimit(.minutes(4))) func jobCompletesAcrossThreeHosts() async throws {
-        guard getuid() == 0 else {
-            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "CI runs as root and must run this test")
-            return
-        }
-        let network = try VirtualNetwork(hosts: ["edge", "session", "workers"])
-        defer { network.tearDown() }
-        let data = try temporaryDirectory("multihost")
-        let session = network.address(of: "session")
-        let environment = [
-            "AURAL_DATA_DIR": data, "AURAL_LOG_LEVEL": "error", "AURAL_MIN_FREE_DISK_MB": "1",
-            "AURAL_SESSION_RPC": "tcp://\(session):7001", "AURAL_WORK_RPC": "tcp://\(session):7002",
-            "AURAL_EVENTS_IN": "tcp://\(session):7003", "AURAL_EVENTS_OUT": "tcp://\(session):7004",
-        ]
-        let workers = network.address(of: "workers")
-        try network.run("SessionService", on: "session", environment: environment)
-        try network.run("SeparationService", ["--listen", "tcp://\(workers):7010"], on: "workers", environment: environment)
-        try network.run("TranscriptionService", ["--listen", "tcp://\(workers):7011"], on: "workers", environment: environment)
-        try network.run("Edge", on: "edge", environment: environment.merging(["AURAL_HTTP_PORT": "8080"]) { $1 })
+extension EdgeProcessTests {
+    @Suite struct MultiHostTests {
+        @Test(.timeLimit(.minutes(4))) func jobCompletesAcrossThreeHosts() async throws {
+            guard getuid() == 0 else {
+                #expect(ProcessInfo.processInfo.environment["CI"] != "true", "CI runs as root and must run this test")
+                return
+            }
+            let network = try VirtualNetwork(hosts: ["edge", "session", "workers"])
+            defer { network.tearDown() }
+            let data = try temporaryDirectory("multihost")
+            let session = network.address(of: "session")
+            let environment = [
+                "AURAL_DATA_DIR": data, "AURAL_LOG_LEVEL": "error", "AURAL_MIN_FREE_DISK_MB": "1",
+                "AURAL_SESSION_RPC": "tcp://\(session):7001", "AURAL_WORK_RPC": "tcp://\(session):7002",
+                "AURAL_EVENTS_IN": "tcp://\(session):7003", "AURAL_EVENTS_OUT": "tcp://\(session):7004",
+            ]
+            let workers = network.address(of: "workers")
+            try network.run("SessionService", on: "session", environment: environment)
+            try network.run("SeparationService", ["--listen", "tcp://\(workers):7010"], on: "workers", environment: environment)
+            try network.run("TranscriptionService", ["--listen", "tcp://\(workers):7011"], on: "workers", environment: environment)
+            try network.run("ChordService", ["--listen", "tcp://\(workers):7012"], on: "workers", environment: environment)
+            try network.run("Edge", on: "edge", environment: environment.merging(["AURAL_HTTP_PORT": "8080"]) { $1 })
 
-        try await EdgeStack.using(baseURL: "http://\(network.address(of: "edge")):8080", dataDirectory: data) { stack in
-            let upload = try await stack.uploadRaw(try TestAudio.wav(seconds: 2), filename: "remote.wav")
-            #expect(upload.status == .accepted)
-            let id = try #require(try upload.json()["job_id"] as? String)
-            let events = try await stack.serverSentEvents(id)
-            #expect(events.last?.name == "completed", "\(events.map(\.name))")
-            let status = try await stack.waitUntilFinished(id)
-            #expect(status["status"] as? String == "completed")
-            let vocals = try await stack.get("/api/v1/jobs/\(id)/stems/vocals")
-            #expect(vocals.status == .ok && vocals.body.count > 1000)
+            try await EdgeStack.using(baseURL: "http://\(network.address(of: "edge")):8080", dataDirectory: data) { stack in
+                let upload = try await stack.uploadRaw(try TestAudio.wav(seconds: 2), filename: "remote.wav")
+                #expect(upload.status == .accepted)
+                let id = try #require(try upload.json()["job_id"] as? String)
+                let events = try await stack.serverSentEvents(id)
+                #expect(events.last?.name == "completed", "\(events.map(\.name))")
+                let status = try await stack.waitUntilFinished(id)
+                #expect(status["status"] as? String == "completed")
+                let vocals = try await stack.get("/api/v1/jobs/\(id)/stems/vocals")
+                #expect(vocals.status == .ok && vocals.body.count > 1000)
+            }
         }
     }
 }

@@ -134,7 +134,8 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func sigtermDrainsTheRunningTask(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind) { stack in
-            let worker = try stack.startFixtureWorker(seconds: 4)
+            // Long enough that a loaded machine still sees it running before the SIGTERM.
+            let worker = try stack.startFixtureWorker(seconds: 8)
             let created = try await stack.createJob(stages: [.chords])
             _ = try await stack.waitForJob(created.jobID) { $0.status == .processing && $0.progress > 0 }
             worker.terminate()
