@@ -57,6 +57,14 @@ extension EdgeProcessTests {
                 #expect(correct > 2 * baseline, "melody \(correct) vs constant pitch \(baseline)")
                 let notes = (frames["notes"] as? [[String: Any]] ?? []).compactMap { $0["midi"] as? Int }
                 #expect(Set(notes).isSuperset(of: Set(song.melody.dropFirst().dropLast())), "notes \(notes)")
+
+                // The accompaniment is a C major chord throughout: most of the song is labelled C:maj,
+                // where the trivial baseline (no chord, `N`) would score nothing.
+                let chords = try await stack.get("/api/v1/jobs/\(id)/chords").json()
+                let segments = chords["chords"] as? [[String: Any]] ?? []
+                let cMajor = segments.filter { $0["label"] as? String == "C:maj" }
+                    .map { ($0["end"] as? Double ?? 0) - ($0["start"] as? Double ?? 0) }.reduce(0, +)
+                #expect(cMajor > 0.5 * Double(song.melody.count), "C:maj for \(cMajor) s of \(song.melody.count) s: \(segments)")
             }
         }
 

@@ -276,8 +276,8 @@ struct EdgeDidNotStart: Error, CustomStringConvertible {
 
 extension TestAudio {
     /// A short song with a known melody: one harmonic "voice" note per
-    /// second in the centre (MIDI `melody`), over a quieter sustained chord
-    /// panned to the sides. Returns the WAV bytes and the note at each second.
+    /// second in the centre (MIDI `melody`), over a sustained C major chord
+    /// panned left. Returns the WAV bytes and the note at each second.
     static func song(melody: [Int] = [60, 62, 64, 65, 67, 69], rate: Int = 22050) throws -> (wav: Data, melody: [Int]) {
         let frames = melody.count * rate
         var buffer = AudioBuffer(sampleRate: rate, channelCount: 2, frames: frames)
@@ -291,9 +291,17 @@ extension TestAudio {
             let envelope = min(1, withinNote / 0.02) * min(1, (1 - withinNote) / 0.05)
             var voice = 0.0
             for harmonic in 1...6 { voice += sin(Double(harmonic) * phase) / Double(harmonic * harmonic) }
-            let pad = [48.0, 52, 55].map { sin(2 * .pi * hz($0) * t) }.reduce(0, +) / 3
-            buffer.channels[0][frame] = Float(0.35 * envelope * voice + 0.12 * pad)
-            buffer.channels[1][frame] = Float(0.35 * envelope * voice - 0.12 * pad)
+            // C major in close position over a C bass, each tone with two overtones.
+            var pad = 0.0
+            for note in [36.0, 48, 52, 55, 60] {
+                for overtone in 1...3 {
+                    let frequency: Double = hz(note) * Double(overtone)
+                    pad += sin(2 * .pi * frequency * t) / Double(overtone * 5)
+                }
+            }
+            // Panned left, in phase (a downmix keeps it, as in real recordings).
+            buffer.channels[0][frame] = Float(0.25 * envelope * voice + 0.35 * pad)
+            buffer.channels[1][frame] = Float(0.25 * envelope * voice + 0.05 * pad)
         }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("song-\(UUID().uuidString).wav").path
         defer { try? FileManager.default.removeItem(atPath: path) }
