@@ -84,6 +84,7 @@ let package = Package(
                 "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralBlob",
                 "AuralStore", "AuralSession", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
@@ -116,28 +117,22 @@ let package = Package(
         .executableTarget(
             name: "SeparationService",
             dependencies: [
-                "AuralServices", "AuralRPC", "AuralBlob",
+                "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "TranscriptionService",
             dependencies: [
-                "AuralServices", "AuralRPC", "AuralBlob",
+                "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "ChordService",
             dependencies: [
-                "AuralServices", "AuralRPC", "AuralBlob",
+                "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

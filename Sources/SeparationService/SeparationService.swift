@@ -1,10 +1,5 @@
 import ArgumentParser
-import AuralBlob
-import AuralRPC
 import AuralServices
-import Foundation
-import Logging
-import ServiceLifecycle
 
 @main
 struct SeparationServiceCommand: AsyncParsableCommand {
@@ -12,46 +7,12 @@ struct SeparationServiceCommand: AsyncParsableCommand {
         commandName: "SeparationService",
         abstract: "Separates audio into vocals, drums, bass, other and instrumental stems.")
 
-    @Option(help: "Data directory (env AURAL_DATA_DIR; default ./data).")
-    var dataDir: String?
-
-    @Option(help: "Address of the direct-call REP socket (env AURAL_SEPARATION_RPC; default ipc under DATA/run).")
-    var listen: String?
-
-    @Option(help: "Separations at once (env AURAL_SEPARATION_CONCURRENCY; default one per core).")
-    var concurrency: Int?
-
-    @Flag(help: "Serve direct calls only; do not pull tasks from SessionService's work queue.")
-    var noWorker = false
-
-    @OptionGroup var common: CommonServiceOptions
+    @OptionGroup var options: StageServiceOptions
 
     func run() async throws {
-        let environment = AuralEnvironment()
-        AuralLogging.bootstrap(level: try common.logLevel(environment))
-        let logger = Logger(label: "SeparationService")
-        let data = dataDir ?? environment["AURAL_DATA_DIR"] ?? "./data"
-        let addresses = AuralAddresses(runDirectory: data + "/run", environment: environment)
-        let address = listen ?? addresses.stageRPC["separation"]!
-        let width = try concurrency ?? environment.integer("AURAL_SEPARATION_CONCURRENCY") ?? BlockingWorkPool.defaultWidth
-        let blobs = try LocalBlobStore(root: data + "/blobs")
-        let work = BlockingWorkPool(width: width)
-
-        var router = RPCRouter()
-        SeparationRPCService(blobs: blobs, work: work).register(on: &router)
-        let server = try RPCServer(
-            configuration: try common.serverConfiguration(serviceName: "SeparationService", environment),
-            router: router, logger: logger)
-        try AuralAddresses.prepare(address)
-        try server.listen(address)
-        var services: [any Service] = [server]
-        if !noWorker {
-            var worker = StageWorker.Configuration(workerID: StageWorker.Configuration.defaultWorkerID(stage: .separation))
-            worker.concurrency = width
-            services.append(try StageWorker(
-                handler: SeparationStage(blobs: blobs, work: work), workRPC: addresses.workRPC, eventsIn: addresses.eventsIn,
-                blobs: blobs, configuration: worker, logger: logger))
+        try await options.run(serviceName: "SeparationService", stage: .separation) { blobs, work in
+            let directCalls = SeparationRPCService(blobs: blobs, work: work)
+            return ({ directCalls.register(on: &$0) }, SeparationStage(blobs: blobs, work: work))
         }
-        try await ServiceRunner.run(services, logger: logger)
     }
 }

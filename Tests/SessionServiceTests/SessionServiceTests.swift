@@ -84,7 +84,7 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func restartedSessionServiceResumesTheRunningJob(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind, leaseSeconds: 15) { stack in  // room for a slow restart on a loaded machine
-            try stack.startFixtureWorker(seconds: 4)
+            try stack.startFixtureWorker(seconds: 8)
             let created = try await stack.createJob(stages: [.chords])
             _ = try await stack.waitForJob(created.jobID) { $0.status == .processing }
             await stack.session.kill()
@@ -98,7 +98,7 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func cancelTellsTheRunningWorkerWhichMovesOn(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind) { stack in
-            try stack.startFixtureWorker(seconds: 4)
+            try stack.startFixtureWorker(seconds: 8)
             let first = try await stack.createJob(stages: [.chords])
             _ = try await stack.waitForJob(first.jobID) { $0.status == .processing }
             var cancel = Aural_V1_CancelJobRequest()
@@ -117,7 +117,7 @@ struct SessionServiceTests {
     @Test(arguments: TestDatabaseKind.allCases)
     func deleteWhileRunningRemovesRowsAndFiles(kind: TestDatabaseKind) async throws {
         try await SessionStack.with(kind) { stack in
-            try stack.startFixtureWorker(seconds: 3)
+            try stack.startFixtureWorker(seconds: 6)
             let created = try await stack.createJob(stages: [.chords])
             #expect(stack.blobExists(created.input.key))
             _ = try await stack.waitForJob(created.jobID) { $0.status == .processing }
@@ -125,7 +125,7 @@ struct SessionServiceTests {
             delete.jobID = created.jobID
             _ = try await stack.client.call(SessionMethods.deleteJob, delete)
             await #expect(throws: RPCError.notFound("no job \(created.jobID)")) { try await stack.job(created.jobID) }
-            try await Task.sleep(for: .seconds(4))  // past the task's end: the worker must not bring files back
+            try await Task.sleep(for: .seconds(7))  // past the task's end: the worker must not bring files back
             #expect(!stack.blobExists("jobs/\(created.jobID)"))
             await #expect(throws: RPCError.self) { try await stack.client.call(SessionMethods.deleteJob, delete) }
         }
