@@ -120,6 +120,29 @@ extension EdgeProcessTests {
             #expect(FileManager.default.fileExists(atPath: directory + "/out/vocals.mp3"), "\(output)")
         }
 
+        @Test(.timeLimit(.minutes(2))) func initStorageIsIdempotentAndStatusAndJobsReport() async throws {
+            let data = try temporaryDirectory("init-storage")
+            for _ in 0..<2 {
+                let (status, output) = try await Self.aural(["init-storage", "--data-dir", data])
+                #expect(status == 0, "\(output)")
+                #expect(output.contains("database at schema version 1"), "\(output)")
+            }
+            for directory in ["blobs/uploads", "blobs/jobs", "run"] {
+                #expect(FileManager.default.fileExists(atPath: data + "/" + directory), "\(directory) missing")
+            }
+            try await EdgeStack.withAuralUp { stack in
+                let upload = try await stack.uploadRaw(try TestAudio.wav(seconds: 1), filename: "listed.wav")
+                let id = try #require(try upload.json()["job_id"] as? String)
+                _ = try await stack.waitUntilFinished(id)
+                let (status, output) = try await Self.aural(["status", "--server", stack.baseURL])
+                #expect(status == 0, "\(output)")
+                #expect(output.contains("stack: ready"), "\(output)")
+                #expect(output.range(of: #"completed\s+1\b"#, options: .regularExpression) != nil, "\(output)")
+                let (listed, jobs) = try await Self.aural(["jobs", "--server", stack.baseURL])
+                #expect(listed == 0 && jobs.contains(id) && jobs.contains("listed.wav"), "\(jobs)")
+            }
+        }
+
         @Test(.timeLimit(.minutes(2))) func analyzeExplainsAMissingFileAndAnUnreachableServer() async throws {
             let (missing, missingOutput) = try await Self.aural(["analyze", "/nonexistent/song.wav", "--server", "http://127.0.0.1:9"])
             #expect(missing != 0 && missingOutput.contains("no such file"), "\(missingOutput)")
