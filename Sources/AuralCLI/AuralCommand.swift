@@ -47,9 +47,10 @@ extension AuralCommand {
             AuralLogging.bootstrap(level: .info)
             let logger = Logger(label: "aural")
             let plan = try stack.plan()
-            let supervisor = Supervisor(children: try plan.children(), logger: logger)
+            let children = try plan.children()
+            let supervisor = Supervisor(children: children, logger: logger)
             let url = "http://localhost:\(plan.port)"
-            say("aural: starting \(try plan.children().map(\.name).joined(separator: ", ")); data in \(plan.dataDirectory)")
+            say("aural: starting \(children.map(\.name).joined(separator: ", ")); data in \(plan.dataDirectory)")
             say("aural: logs follow, each line prefixed with its process; Ctrl-C stops everything")
             try await ServiceRunner.run([supervisor, ReadinessAnnouncer(url: url)], logger: logger)
         }

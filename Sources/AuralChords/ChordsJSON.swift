@@ -5,7 +5,6 @@ import Foundation
 /// documented order and times a fixed precision (milliseconds).
 public enum ChordsJSON {
     public static let schema = "aural.chords/1"
-    public static let contentType = "application/json"
 
     public static func encode(_ analysis: ChordAnalysis) -> Data {
         var json = #"{"schema":"\#(schema)","key":"#

@@ -1,3 +1,4 @@
+import AuralBlob
 import AuralRPC
 import Foundation
 
@@ -52,5 +53,12 @@ public struct EdgeConfiguration: Sendable {
         maxQueuedJobs = try environment.integer("AURAL_MAX_QUEUED_JOBS") ?? maxQueuedJobs
         if let seconds = try environment.double("AURAL_SSE_KEEPALIVE_SECONDS") { keepAliveInterval = .milliseconds(Int(seconds * 1000)) }
         streamBufferEvents = try environment.integer("AURAL_STREAM_BUFFER") ?? streamBufferEvents
+    }
+}
+
+extension LocalBlobStore {
+    /// Free bytes on the file system holding the store (uploads and readiness check it); nil if unknown.
+    var freeBytes: Int64? {
+        ((try? FileManager.default.attributesOfFileSystem(forPath: root.path))?[.systemFreeSize] as? NSNumber)?.int64Value
     }
 }

@@ -49,11 +49,11 @@ public struct SeparationRPCService: Sendable {
                     formats: formats.isEmpty ? [.flac, .mp3Default] : formats,
                     progress: { _ in try call.checkDeadline() })
             } catch let error as AudioError {
-                throw Self.rpcError(error)
+                throw AudioWire.rpcError(error)
             }
         }
         var response = Aural_V1_SeparateResponse()
-        response.audio = Self.descriptor(info)
+        response.audio = AudioWire.descriptor(info)
         response.processingSeconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
         for file in files {
             var stem = Aural_V1_Stem()
@@ -79,24 +79,6 @@ public struct SeparationRPCService: Sendable {
     }
 
     // MARK: - Wire mapping
-
-    static func rpcError(_ error: AudioError) -> RPCError {
-        switch error {
-        case .unsupportedFormat, .corrupt, .empty, .invalidArgument: .invalidArgument("\(error)")
-        case .fileNotFound: .notFound("\(error)")
-        case .writeFailed: .internalError("\(error)")
-        }
-    }
-
-    static func descriptor(_ info: AudioInfo) -> Aural_V1_AudioDescriptor {
-        var audio = Aural_V1_AudioDescriptor()
-        audio.durationSeconds = info.duration
-        audio.sampleRate = UInt32(info.sampleRate)
-        audio.channels = UInt32(info.channelCount)
-        audio.format = info.container.rawValue
-        audio.frames = UInt64(info.frameCount)
-        return audio
-    }
 
     static func stemKind(_ name: Aural_V1_StemName) throws(RPCError) -> StemKind {
         switch name {

@@ -98,15 +98,11 @@ final class EdgeStack: @unchecked Sendable {
     /// The pid of the supervisor's child running `executable`.
     func childPID(_ executable: String) throws -> Int32? {
         let parent = try #require(processes.first).process.processIdentifier
-        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
-            guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            let name = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
-            if fields.count > 1, Int32(fields[1]) == parent, executable.hasPrefix(name) { return pid }
+        return Self.childPIDs(of: parent).first { pid in
+            // /proc's comm holds the first 15 bytes of the name.
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? ""
+            return !name.isEmpty && executable.hasPrefix(name)
         }
-        return nil
     }
 
     /// Attempts of every task, read from the stack's SQLite database.

@@ -42,13 +42,7 @@ struct JobRoutes: Sendable {
             job = try await gateway.call(SessionMethods.createJob, .with {
                 $0.input = .with { $0.key = upload.key; $0.size = UInt64(upload.byteCount) }
                 $0.inputFilename = upload.filename
-                $0.audio = .with {
-                    $0.durationSeconds = upload.info.duration
-                    $0.sampleRate = UInt32(upload.info.sampleRate)
-                    $0.channels = UInt32(upload.info.channelCount)
-                    $0.format = upload.info.container.rawValue
-                    $0.frames = UInt64(upload.info.frameCount)
-                }
+                $0.audio = AudioWire.descriptor(upload.info)
             }, requestID: context.requestID)
         } catch {
             try? blobs.delete(upload.key)  // no job, so no file either

@@ -56,18 +56,18 @@ struct OperationsRoutes: Sendable {
         } catch {
             checks["database"] = Check(ok: false, detail: "\(error)")
         }
-        let free = (try? FileManager.default.attributesOfFileSystem(forPath: blobs.root.path))?[.systemFreeSize] as? NSNumber
+        let free = blobs.freeBytes
         do {
             let probe = "health/ready-\(UUID().uuidString)"
             try blobs.write(probe, data: Data("ok".utf8))
             try blobs.delete(probe)
-            let roomy = (free?.int64Value ?? .max) >= minimumFreeDiskBytes
+            let roomy = (free ?? .max) >= minimumFreeDiskBytes
             checks["storage"] = Check(ok: roomy, detail: roomy ? "writable" : "writable but below the free-space floor")
         } catch {
             checks["storage"] = Check(ok: false, detail: "\(error)")
         }
         let ready = checks.values.allSatisfy(\.ok)
-        return try JSONResponse.make(Readiness(status: ready ? "ready" : "not_ready", checks: checks, free_disk_bytes: free?.int64Value),
+        return try JSONResponse.make(Readiness(status: ready ? "ready" : "not_ready", checks: checks, free_disk_bytes: free),
                                      status: ready ? .ok : .serviceUnavailable)
     }
 }

@@ -80,9 +80,7 @@ struct UploadReceiver: Sendable {
     }
 
     private func checkFreeSpace(needed: Int64) throws {
-        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: blobs.root.path),
-              let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value
-        else { return }
+        guard let free = blobs.freeBytes else { return }
         if free - needed < minimumFreeDiskBytes {
             throw APIError.insufficientStorage("storage is nearly full (\(free >> 20) MB free); try again later")
         }

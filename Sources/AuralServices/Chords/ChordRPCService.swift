@@ -41,11 +41,11 @@ public struct ChordRPCService: Sendable {
             do {
                 return try analyzer.analyzeFile(at: staged.path, progress: { _ in try call.checkDeadline() })
             } catch let error as AudioError {
-                throw SeparationRPCService.rpcError(error)
+                throw AudioWire.rpcError(error)
             }
         }
         var response = Aural_V1_AnalyzeChordsResponse()
-        response.audio = SeparationRPCService.descriptor(info)
+        response.audio = AudioWire.descriptor(info)
         response.key = analysis.key?.description ?? ""
         response.tempoBpm = analysis.tempoBPM ?? 0
         response.beats = analysis.beats
@@ -59,7 +59,7 @@ public struct ChordRPCService: Sendable {
         }
         if !request.outputKey.isEmpty {
             do {
-                response.chordsJson = try blobs.storeChordsJSON(analysis, key: request.outputKey)
+                response.chordsJson = try blobs.storeJSON(ChordsJSON.encode(analysis), key: request.outputKey)
             } catch {
                 if case .invalidKey = error { throw RPCError.invalidArgument("\(error)") }
                 throw RPCError.internalError("\(error)")
@@ -72,19 +72,5 @@ public struct ChordRPCService: Sendable {
             "key": "\(response.key)", "chords": "\(analysis.chords.count)",
         ])
         return response
-    }
-}
-
-extension LocalBlobStore {
-    /// Writes the chords JSON at `key` (a temporary name renamed into place) and describes it.
-    func storeChordsJSON(_ analysis: ChordAnalysis, key: String) throws(BlobError) -> Aural_V1_BlobRef {
-        let data = ChordsJSON.encode(analysis)
-        try write(key, data: data)
-        var blob = Aural_V1_BlobRef()
-        blob.key = key
-        blob.contentType = ChordsJSON.contentType
-        blob.size = UInt64(data.count)
-        blob.sha256 = try sha256(key)
-        return blob
     }
 }

@@ -22,10 +22,7 @@ public struct ChordStage: StageHandler {
     }
 
     public func run(_ task: Aural_V1_Task, progress: StageProgress) async throws -> StageOutput {
-        let inputPath = try blobs.path(for: task.input.key)
-        guard FileManager.default.fileExists(atPath: inputPath) else {
-            throw StageFailure("input \(task.input.key) is missing from blob storage", retryable: false)
-        }
+        let inputPath = try blobs.stageInputPath(task.input.key)
         let analyzer = self.analyzer
         let (_, analysis) = try await work.run {
             do {
@@ -35,7 +32,7 @@ public struct ChordStage: StageHandler {
                 throw StageFailure("\(error)", retryable: false)
             }
         }
-        let artifact = try blobs.storeChordsJSON(analysis, key: task.outputPrefix + "/chords.json")
+        let artifact = try blobs.storeJSON(ChordsJSON.encode(analysis), key: task.outputPrefix + "/chords.json")
         // Key and tempo are left out when unknown (silence, no pulse), so the
         // Edge's results show null rather than an empty string.
         var summary = ["num_chords": String(analysis.chords.filter { !$0.label.isNoChord }.count)]

@@ -49,14 +49,14 @@ public struct TranscriptionRPCService: Sendable {
             do {
                 return try transcriber.transcribeFile(at: staged.path, progress: { _ in try call.checkDeadline() })
             } catch let error as AudioError {
-                throw SeparationRPCService.rpcError(error)
+                throw AudioWire.rpcError(error)
             }
         }
         var response = Self.response(transcription)
-        response.audio = SeparationRPCService.descriptor(info)
+        response.audio = AudioWire.descriptor(info)
         if !request.outputKey.isEmpty {
             do {
-                response.framesJson = try blobs.storeFramesJSON(transcription, key: request.outputKey)
+                response.framesJson = try blobs.storeJSON(FramesJSON.encode(transcription), key: request.outputKey)
             } catch {
                 if case .invalidKey = error { throw RPCError.invalidArgument("\(error)") }
                 throw RPCError.internalError("\(error)")
@@ -95,18 +95,5 @@ public struct TranscriptionRPCService: Sendable {
             return wire
         }
         return response
-    }
-}
-
-extension LocalBlobStore {
-    /// Writes the frames JSON at `key` (temporary file, then rename) and describes it.
-    func storeFramesJSON(_ transcription: MelodyTranscription, key: String) throws(BlobError) -> Aural_V1_BlobRef {
-        var blob = Aural_V1_BlobRef()
-        blob.key = key
-        try write(key, data: FramesJSON.encode(transcription))
-        blob.contentType = "application/json"
-        blob.size = try size(key)
-        blob.sha256 = try sha256(key)
-        return blob
     }
 }

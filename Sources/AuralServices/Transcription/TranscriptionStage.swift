@@ -36,10 +36,7 @@ public struct TranscriptionStage: StageHandler {
             throw StageFailure("no vocals stem among the task's inputs [\(keys)]; transcription needs the separation stage",
                                retryable: false)
         }
-        let stemPath = try blobs.path(for: stem.key)
-        guard FileManager.default.fileExists(atPath: stemPath) else {
-            throw StageFailure("vocals stem \(stem.key) is missing from blob storage", retryable: false)
-        }
+        let stemPath = try blobs.stageInputPath(stem.key, describedAs: "vocals stem")
         let transcriber = self.transcriber
         let transcription = try await work.run {
             do {
@@ -51,7 +48,7 @@ public struct TranscriptionStage: StageHandler {
         }
         let artifact: Aural_V1_BlobRef
         do {
-            artifact = try blobs.storeFramesJSON(transcription, key: task.outputPrefix + "/frames.json")
+            artifact = try blobs.storeJSON(FramesJSON.encode(transcription), key: task.outputPrefix + "/frames.json")
         } catch {
             throw StageFailure("\(error)", retryable: true)
         }

@@ -22,10 +22,7 @@ public struct SeparationStage: StageHandler {
     }
 
     public func run(_ task: Aural_V1_Task, progress: StageProgress) async throws -> StageOutput {
-        let inputPath = try blobs.path(for: task.input.key)
-        guard FileManager.default.fileExists(atPath: inputPath) else {
-            throw StageFailure("input \(task.input.key) is missing from blob storage", retryable: false)
-        }
+        let inputPath = try blobs.stageInputPath(task.input.key)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("aural-task-\(task.taskID)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let separator = self.separator

@@ -1,3 +1,4 @@
+import AuralBlob
 import AuralRPC
 import AuralSession
 import AuralWire
@@ -20,6 +21,18 @@ public struct StageOutput: Sendable {
     public init(artifacts: [Aural_V1_BlobRef], summary: [String: String]) {
         self.artifacts = artifacts
         self.summary = summary
+    }
+}
+
+extension LocalBlobStore {
+    /// The path of a stage's input, which must be in storage: a missing input
+    /// stays missing, so the failure is not retryable.
+    func stageInputPath(_ key: String, describedAs what: String = "input") throws -> String {
+        let path = try path(for: key)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StageFailure("\(what) \(key) is missing from blob storage", retryable: false)
+        }
+        return path
     }
 }
 
