@@ -29,10 +29,11 @@ test: bootstrap check-proto c-client
 	$(SWIFT) build --build-tests
 	@# The RPC suites assert deadlines in milliseconds: run them first, alone,
 	@# not beside the DSP and multi-process suites that load both cores.
-	$(SWIFT) test --skip-build --filter AuralRPCTests
-	scripts/with-test-postgres $(SWIFT) test --skip-build --skip AuralRPCTests --skip EdgeTests
+	@# Each phase has a watchdog: a hang fails with thread stacks, in minutes.
+	scripts/with-watchdog 10 $(SWIFT) test --skip-build --filter AuralRPCTests
+	scripts/with-watchdog 30 scripts/with-test-postgres $(SWIFT) test --skip-build --skip AuralRPCTests --skip EdgeTests
 	@# The whole-stack suites start many processes each: alone, after the rest.
-	$(SWIFT) test --skip-build --filter EdgeTests
+	scripts/with-watchdog 30 $(SWIFT) test --skip-build --filter EdgeTests
 
 run: release
 	@scripts/run

@@ -14,7 +14,7 @@ public struct EdgeApplication {
     let router: Router<EdgeContext>
     let webSockets: WebSocketSubscriptions
     let fanout: JobEventFanout
-    let client: RenewingRPCClient
+    let client: RPCClient
     let logger: Logger
 
     public init(configuration: EdgeConfiguration, logger: Logger) throws {
@@ -23,9 +23,7 @@ public struct EdgeApplication {
         let blobs = try LocalBlobStore(root: configuration.blobRoot)
         var clientConfiguration = RPCClientConfiguration()
         clientConfiguration.defaultTimeout = configuration.rpcTimeout
-        client = try RenewingRPCClient(logger: logger) { [clientConfiguration, logger] in
-            try RPCClient(dialing: configuration.addresses.sessionRPC, configuration: clientConfiguration, logger: logger)
-        }
+        client = try RPCClient(dialing: configuration.addresses.sessionRPC, configuration: clientConfiguration, logger: logger)
         let gateway = SessionGateway(client: client, timeout: configuration.rpcTimeout)
         fanout = try JobEventFanout(eventsOut: configuration.addresses.eventsOut, bufferLimit: configuration.streamBufferEvents, logger: logger)
         let work = BlockingWorkPool(width: 2)
@@ -77,7 +75,7 @@ public struct EdgeApplication {
 
     /// Closes the SessionService client once the server has stopped.
     private struct ClientCloser: Service {
-        let client: RenewingRPCClient
+        let client: RPCClient
         func run() async throws {
             try? await gracefulShutdown()
             client.close()

@@ -6,7 +6,7 @@ import Logging
 /// The Edge's calls into SessionService. Every call carries the HTTP
 /// request's id so one id traces a request through every process.
 struct SessionGateway: Sendable {
-    let client: RenewingRPCClient
+    let client: RPCClient
     let timeout: Duration
 
     func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request, requestID: String) async throws -> Response {

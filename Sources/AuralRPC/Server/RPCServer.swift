@@ -110,7 +110,7 @@ public final class RPCServer: Service, Sendable {
         if await socket.close(waitingAtMost: .seconds(2)) {
             logger.info("stopped")
         } else {
-            logger.warning("stopped; the nng socket did not close within 2 s (nanomsg/nng#1543)")
+            logger.warning("stopped; the nng socket did not close within 2 s ")
         }
     }
 

@@ -38,9 +38,12 @@ final class AsyncIO: @unchecked Sendable {
     }
 
     deinit {
-        // Waits for a callback in progress; never reached from a callback
-        // because the awaiting task holds the last strong reference.
-        nng_aio_free(aio)
+        // The last reference can be the completion callback's own (the
+        // awaiting task resumed and let go first), and `nng_aio_free` called
+        // from inside a callback waits for that callback: a deadlock that
+        // also stalls every later close on the socket. The reaper frees it
+        // on nng's own thread once the callback has returned.
+        nng_aio_reap(aio)
     }
 
     fileprivate func complete() {

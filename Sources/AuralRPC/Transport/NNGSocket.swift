@@ -52,17 +52,16 @@ public final class NNGSocket: Sendable {
         _ = nng_close(raw)
     }
 
-    /// Closes the socket on a thread of its own without waiting: for a
-    /// client giving up with calls in flight, which can make nng 1.5.2's
-    /// close hang (nanomsg/nng#1543).
+    /// Closes the socket on a thread of its own without waiting: `nng_close`
+    /// blocks until the callbacks of calls in flight have run, and the
+    /// caller may be on a thread those callbacks need.
     public func closeDetached() {
         let raw = self.raw
         Thread { _ = nng_close(raw) }.start()
     }
 
-    /// Closes the socket on its own thread and waits at most `limit`.
-    /// nng 1.5.2 can hang in close after a peer dropped with requests in
-    /// flight (nanomsg/nng#1543); a service shutting down must still exit.
+    /// Closes the socket on its own thread and waits at most `limit`: a
+    /// service shutting down must exit even if a callback never returns.
     /// Returns false when the close did not finish in time.
     @discardableResult
     public func close(waitingAtMost limit: Duration) async -> Bool {

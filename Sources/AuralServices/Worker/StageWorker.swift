@@ -33,7 +33,7 @@ public final class StageWorker: Service, Sendable {
     }
 
     private let handler: any StageHandler
-    private let client: RenewingRPCClient
+    private let client: RPCClient
     private let publisher: Publisher
     private let blobs: LocalBlobStore
     private let configuration: Configuration
@@ -50,9 +50,7 @@ public final class StageWorker: Service, Sendable {
         self.logger = logger
         var clientConfiguration = RPCClientConfiguration()
         clientConfiguration.maxInFlight = configuration.concurrency * 2 + 2
-        client = try RenewingRPCClient(logger: logger) { [clientConfiguration, logger] in
-            try RPCClient(dialing: workRPC, configuration: clientConfiguration, logger: logger)
-        }
+        client = try RPCClient(dialing: workRPC, configuration: clientConfiguration, logger: logger)
         publisher = try Publisher()
         try publisher.dial(eventsIn)
     }
