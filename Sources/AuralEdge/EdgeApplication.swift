@@ -44,6 +44,7 @@ public struct EdgeApplication {
         }
         JobRoutes(gateway: gateway, blobs: blobs, uploads: uploads, files: FileResponder(),
                   transcoder: StemTranscoder(blobs: blobs, work: work), maxQueuedJobs: configuration.maxQueuedJobs).register(on: api)
+        SimilaritySessionRoutes(gateway: gateway, blobs: blobs, uploads: uploads).register(on: api)
         EventRoutes(gateway: gateway, fanout: fanout, keepAliveInterval: configuration.keepAliveInterval).register(on: api)
         // A plain GET reaching the router was not upgraded: say why.
         api.get("ws") { _, _ -> Response in

@@ -222,12 +222,7 @@ public struct JobStore: Sendable {
     }
 
     static func jobRecord(_ row: SQLRow) throws -> JobRecord {
-        var audio: AudioSummary?
-        if let format = try row.optionalString("audio_format") {
-            audio = AudioSummary(
-                duration: try row.double("audio_duration"), sampleRate: Int(try row.int("audio_sample_rate")),
-                channels: Int(try row.int("audio_channels")), format: format, frames: try row.int("audio_frames"))
-        }
+        let audio = try audioSummary(row)
         let stage = try row.string("stage")
         let error = try row.string("error_message")
         return JobRecord(
@@ -261,6 +256,14 @@ public struct JobStore: Sendable {
         return JobEventRecord(
             jobID: try row.string("job_id"), sequence: UInt64(bitPattern: try row.int("sequence")),
             timeMs: try row.int("created_at_ms"), kind: kind)
+    }
+
+    /// The `audio_*` columns jobs and similarity sessions share.
+    static func audioSummary(_ row: SQLRow) throws -> AudioSummary? {
+        guard let format = try row.optionalString("audio_format") else { return nil }
+        return AudioSummary(
+            duration: try row.double("audio_duration"), sampleRate: Int(try row.int("audio_sample_rate")),
+            channels: Int(try row.int("audio_channels")), format: format, frames: try row.int("audio_frames"))
     }
 
     static func decodeMetadata(_ text: String) -> [String: String] {

@@ -75,5 +75,25 @@ public enum Schema {
                     PRIMARY KEY (job_id, sequence));
                 """
         },
+        Migration(version: 2, name: "similarity sessions") { _ in
+            """
+            CREATE TABLE similarity_sessions (
+                id TEXT PRIMARY KEY,
+                reference_text TEXT NOT NULL,
+                metadata TEXT NOT NULL DEFAULT '{}',
+                audio_key TEXT,
+                audio_content_type TEXT NOT NULL DEFAULT '',
+                audio_size BIGINT NOT NULL DEFAULT 0,
+                audio_sha256 TEXT NOT NULL DEFAULT '',
+                audio_duration DOUBLE PRECISION,
+                audio_sample_rate BIGINT,
+                audio_channels BIGINT,
+                audio_format TEXT,
+                audio_frames BIGINT,
+                result TEXT NOT NULL DEFAULT '',
+                created_at_ms BIGINT NOT NULL,
+                updated_at_ms BIGINT NOT NULL);
+            """
+        },
     ]
 }

@@ -71,6 +71,7 @@ struct SessionServiceCommand: AsyncParsableCommand {
         var sessionRouter = RPCRouter()
         SessionRPCService(store: store, blobs: blobs, hub: hub, availability: availability, defaultStages: stages)
             .register(on: &sessionRouter)
+        SimilaritySessionRPCService(store: SimilaritySessionStore(database: database), blobs: blobs).register(on: &sessionRouter)
         var workRouter = RPCRouter()
         WorkQueueRPCService(store: store, hub: hub, availability: availability).register(on: &workRouter)
         let serverConfiguration = try common.serverConfiguration(serviceName: "SessionService", environment)

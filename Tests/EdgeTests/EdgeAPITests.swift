@@ -137,10 +137,7 @@ extension EdgeProcessTests {
             try await EdgeStack.with(edgeEnvironment: ["AURAL_MAX_UPLOAD_MB": "1"], worker: false) { stack in
                 let audio = try TestAudio.wav(seconds: 1)
                 func expect(_ reply: EdgeStack.Reply, _ status: HTTPResponseStatus, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-                    #expect(reply.status == status, "\(String(decoding: reply.body, as: UTF8.self))", sourceLocation: sourceLocation)
-                    #expect(try reply.errorCode() == code, sourceLocation: sourceLocation)
-                    let requestID = (try reply.json()["error"] as? [String: Any])?["request_id"] as? String
-                    #expect(requestID != nil && requestID == reply.headers.first(name: "X-Request-ID"), sourceLocation: sourceLocation)
+                    try reply.expectError(status, code, sourceLocation: sourceLocation)
                 }
                 try expect(try await stack.uploadRaw(Data(), filename: "empty.wav"), .badRequest, "bad_request")
                 try expect(try await stack.uploadMultipart(Data("just some text, not audio\n".utf8), filename: "notes.mp3"),

@@ -173,6 +173,14 @@ final class EdgeStack: @unchecked Sendable {
         func errorCode() throws -> String? {
             (try json()["error"] as? [String: Any])?["code"] as? String
         }
+
+        /// An error reply: its status, its code, and the request id both in the body and the header.
+        func expectError(_ status: HTTPResponseStatus, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            #expect(self.status == status, "\(String(decoding: body, as: UTF8.self))", sourceLocation: sourceLocation)
+            #expect(try errorCode() == code, sourceLocation: sourceLocation)
+            let requestID = (try json()["error"] as? [String: Any])?["request_id"] as? String
+            #expect(requestID != nil && requestID == headers.first(name: "X-Request-ID"), sourceLocation: sourceLocation)
+        }
     }
 
     func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: HTTPClientRequest.Body? = nil) async throws -> Reply {

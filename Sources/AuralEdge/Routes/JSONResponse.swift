@@ -11,11 +11,15 @@ enum JSONResponse {
 }
 
 extension EdgeContext {
-    /// The `{job_id}` path parameter, which must be a UUID: anything else
+    /// The `{job_id}` (or another id) path parameter, which must be a UUID: anything else
     /// (`../`, a file name) is refused before it reaches storage or RPC.
-    func jobID() throws -> String {
-        let raw = try parameters.require("job_id")
-        guard let uuid = UUID(uuidString: raw) else { throw APIError.badRequest("job id \"\(raw)\" is not a UUID") }
+    func jobID() throws -> String { try uuidParameter("job_id") }
+
+    func uuidParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let uuid = UUID(uuidString: raw) else {
+            throw APIError.badRequest("\(name.replacingOccurrences(of: "_", with: " ")) \"\(raw)\" is not a UUID")
+        }
         return uuid.uuidString.lowercased()
     }
 }

@@ -62,6 +62,44 @@ struct UploadReceiver: Sendable {
         }
     }
 
+    /// A JSON body `{"audio_base64": "…", "format": "wav"}`, for clients that
+    /// cannot stream a file. The whole body is held in memory, so its limit
+    /// is the upload limit in base64 (4/3 of it) plus a little JSON.
+    func receiveBase64JSON(_ request: Request) async throws -> ReceivedUpload {
+        // `format` may come along; the bytes themselves say what they are.
+        struct Body: Decodable { let audio_base64: String }
+        let bodyLimit = maxBytes / 3 * 4 + 4 + Self.multipartOverhead
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
+            throw APIError.payloadTooLarge("the JSON body of \(declared) bytes exceeds the limit for \(maxBytes >> 20) MB of audio")
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: bodyLimit) } catch {
+            throw APIError.payloadTooLarge("the JSON body exceeds the limit for \(maxBytes >> 20) MB of audio")
+        }
+        let body: Body
+        do { body = try JSONDecoder().decode(Body.self, from: buffer) } catch {
+            throw APIError.badRequest("expected a JSON object with a string field audio_base64 (and optionally format)")
+        }
+        guard let bytes = Data(base64Encoded: body.audio_base64.filter { !$0.isWhitespace }) else {
+            throw APIError(.unprocessableContent, "invalid_base64", "audio_base64 is not valid base64")
+        }
+        guard bytes.count <= maxBytes else { throw APIError.payloadTooLarge("the audio exceeds the limit of \(maxBytes >> 20) MB") }
+        guard AudioContainer.sniff(Array(bytes.prefix(UploadSink.sniffLength))) != nil else {
+            throw APIError.unsupportedMediaType(
+                "audio_base64 is not audio in a supported format (\(AudioError.supportedFormats.joined(separator: ", ")))")
+        }
+        try checkFreeSpace(needed: Int64(bytes.count))
+        let key = "\(Self.directory)/\(UUID().uuidString.lowercased()).part"
+        do {
+            try blobs.write(key, data: bytes)
+            let info = try await probe(try blobs.path(for: key))
+            return ReceivedUpload(key: key, filename: "upload.\(info.container.rawValue)", byteCount: bytes.count, info: info)
+        } catch {
+            try? blobs.delete(key)
+            throw error
+        }
+    }
+
     /// Decodability, not just magic bytes: libsndfile (or ffmpeg for M4A) must open it.
     private func probe(_ path: String) async throws -> AudioInfo {
         do {

@@ -74,12 +74,7 @@ public struct SessionRPCService: Sendable {
         if stages.isEmpty { stages = defaultStages }
         var input = SessionWire.reference(request.input)
         if input.size == 0 { input.size = (try? blobs.size(input.key)) ?? 0 }
-        var audio: AudioSummary?
-        if request.hasAudio {
-            let wire = request.audio
-            audio = AudioSummary(duration: wire.durationSeconds, sampleRate: Int(wire.sampleRate), channels: Int(wire.channels),
-                                 format: wire.format, frames: Int64(wire.frames))
-        }
+        let audio = request.hasAudio ? SessionWire.summary(request.audio) : nil
         let id = UUID().uuidString.lowercased()
         input.key = "jobs/\(id)/input/source" + Self.fileExtension(request.inputFilename)
         do { try blobs.move(request.input.key, to: input.key) } catch { throw RPCError.unavailable("blob storage: \(error)") }

@@ -60,6 +60,34 @@ enum SessionWire {
         BlobReference(key: blob.key, contentType: blob.contentType, size: blob.size, sha256: blob.sha256)
     }
 
+    static func descriptor(_ audio: AudioSummary) -> Aural_V1_AudioDescriptor {
+        var descriptor = Aural_V1_AudioDescriptor()
+        descriptor.durationSeconds = audio.duration
+        descriptor.sampleRate = UInt32(audio.sampleRate)
+        descriptor.channels = UInt32(audio.channels)
+        descriptor.format = audio.format
+        descriptor.frames = UInt64(max(0, audio.frames))
+        return descriptor
+    }
+
+    static func summary(_ descriptor: Aural_V1_AudioDescriptor) -> AudioSummary {
+        AudioSummary(duration: descriptor.durationSeconds, sampleRate: Int(descriptor.sampleRate), channels: Int(descriptor.channels),
+                     format: descriptor.format, frames: Int64(descriptor.frames))
+    }
+
+    static func similaritySession(_ record: SimilaritySessionRecord) -> Aural_V1_SimilaritySession {
+        var session = Aural_V1_SimilaritySession()
+        session.sessionID = record.id
+        session.referenceText = record.referenceText
+        session.metadata = record.metadata
+        if let audio = record.audio { session.audio = blob(audio) }
+        if let summary = record.audioSummary { session.audioDescriptor = descriptor(summary) }
+        session.createdAtUnixMs = record.createdAtMs
+        session.updatedAtUnixMs = record.updatedAtMs
+        session.resultJson = record.resultJSON ?? ""
+        return session
+    }
+
     static func job(_ record: JobRecord) -> Aural_V1_Job {
         var job = Aural_V1_Job()
         job.jobID = record.id
@@ -72,13 +100,7 @@ enum SessionWire {
         job.errorMessage = record.errorMessage ?? ""
         job.inputFilename = record.inputFilename
         job.fileSize = record.input.size
-        if let audio = record.audio {
-            job.audio.durationSeconds = audio.duration
-            job.audio.sampleRate = UInt32(audio.sampleRate)
-            job.audio.channels = UInt32(audio.channels)
-            job.audio.format = audio.format
-            job.audio.frames = UInt64(max(0, audio.frames))
-        }
+        if let audio = record.audio { job.audio = descriptor(audio) }
         job.input = blob(record.input)
         job.artifacts = record.artifacts.map { blob($0.blob) }
         job.etaSeconds = record.estimatedSecondsRemaining(now: UnixTime.nowMilliseconds()) ?? -1
