@@ -223,6 +223,7 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: ["AuralTestSupport"]),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
+        .testTarget(name: "AuralEmbeddingTests", dependencies: ["AuralEmbedding"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
         .testTarget(
             name: "ChordServiceTests",
