@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
         .library(name: "AuralPitch", targets: ["AuralPitch"]),
         .library(name: "AuralChords", targets: ["AuralChords"]),
+        .library(name: "AuralEmbedding", targets: ["AuralEmbedding"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
@@ -44,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
         .systemLibrary(name: "COpenSSLCrypto", path: "Sources/COpenSSLCrypto", pkgConfig: "libcrypto"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
 
         // Generated from proto/ by scripts/gen-proto; committed.
         .target(
@@ -70,6 +72,8 @@ let package = Package(
         .target(name: "AuralPitch", dependencies: ["AuralAudio"]),
         // Chords, beats, tempo and key. KissFFT directly: frames are analysed one at a time without storing a spectrogram.
         .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
+        // Sentence embeddings: all-MiniLM-L6-v2 (WordPiece, BERT on OpenBLAS sgemm); no sockets, no HTTP.
+        .target(name: "AuralEmbedding", dependencies: ["COpenBLAS"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -219,6 +223,7 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: ["AuralTestSupport"]),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
+        .testTarget(name: "AuralEmbeddingTests", dependencies: ["AuralEmbedding"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
         .testTarget(
             name: "ChordServiceTests",
