@@ -36,6 +36,7 @@ test: bootstrap check-proto c-client
 	scripts/with-watchdog 30 $(SWIFT) test --skip-build --filter EdgeTests
 
 run: release
+	@scripts/bootstrap --models
 	@scripts/run
 
 bench: release

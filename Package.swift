@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
+        .executable(name: "EmbeddingService", targets: ["EmbeddingService"]),
         .executable(name: "Edge", targets: ["Edge"]),
         .executable(name: "aural", targets: ["AuralCLI"]),
         .executable(name: "TranscriptionService", targets: ["TranscriptionService"]),
@@ -85,7 +86,7 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralBlob",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralEmbedding", "AuralBlob",
                 "AuralStore", "AuralSession", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -140,6 +141,14 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "EmbeddingService",
+            dependencies: [
+                "AuralServices", "AuralRPC", "AuralEmbedding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
             name: "SessionService",
             dependencies: [
                 "AuralServices", "AuralRPC", "AuralBlob", "AuralStore", "AuralSession",
@@ -152,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "AuralCLI",
             dependencies: [
-                "AuralRPC", "AuralStore", "AuralSession",
+                "AuralRPC", "AuralStore", "AuralSession", "AuralEmbedding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -192,7 +201,7 @@ let package = Package(
 
         .target(
             name: "AuralTestSupport",
-            dependencies: ["AuralRPC", "AuralWire", "AuralStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuralRPC", "AuralWire", "AuralStore", "AuralEmbedding", .product(name: "Logging", package: "swift-log")],
             path: "Tests/AuralTestSupport"
         ),
         .testTarget(
@@ -223,7 +232,11 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: ["AuralTestSupport"]),
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
-        .testTarget(name: "AuralEmbeddingTests", dependencies: ["AuralEmbedding"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AuralEmbeddingTests", dependencies: ["AuralEmbedding", "AuralTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "EmbeddingServiceTests",
+            dependencies: ["AuralServices", "AuralEmbedding", "AuralRPC", "AuralWire", "AuralTestSupport"]
+        ),
         .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
         .testTarget(
             name: "ChordServiceTests",

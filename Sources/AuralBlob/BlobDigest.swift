@@ -19,6 +19,19 @@ public enum BlobDigest {
                 break
             }
         }
+        return finish(context)
+    }
+
+    /// SHA-256 of bytes in memory (cache keys of texts).
+    public static func sha256(of bytes: some ContiguousBytes) -> String {
+        let context = EVP_MD_CTX_new()
+        defer { EVP_MD_CTX_free(context) }
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        bytes.withUnsafeBytes { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+        return finish(context)
+    }
+
+    private static func finish(_ context: OpaquePointer?) -> String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)

@@ -51,6 +51,7 @@ extension AuralCommand {
             let supervisor = Supervisor(children: children, logger: logger)
             let url = "http://localhost:\(plan.port)"
             say("aural: starting \(children.map(\.name).joined(separator: ", ")); data in \(plan.dataDirectory)")
+            if let reason = plan.embeddingUnavailableReason { say("aural: embeddings are off (EmbeddingService: \(reason))") }
             say("aural: logs follow, each line prefixed with its process; Ctrl-C stops everything")
             try await ServiceRunner.run([supervisor, ReadinessAnnouncer(url: url)], logger: logger)
         }

@@ -1,3 +1,4 @@
+import AuralEmbedding
 import AuralRPC
 import Foundation
 
@@ -26,6 +27,19 @@ struct StackPlan: Sendable {
         Self.stageExecutables.filter { FileManager.default.isExecutableFile(atPath: binDirectory + "/" + $0.1) }.map(\.0)
     }
 
+    /// Why EmbeddingService is left out, or nil when it runs: it needs its
+    /// executable and the installed model (without it, it could only crash-loop).
+    var embeddingUnavailableReason: String? {
+        guard FileManager.default.isExecutableFile(atPath: binDirectory + "/EmbeddingService") else { return "not built" }
+        var modelEnvironment = environment
+        modelEnvironment["AURAL_DATA_DIR"] = dataDirectory
+        let weights = ModelLocation.miniLMDirectory(environment: modelEnvironment).appendingPathComponent("model.safetensors").path
+        guard FileManager.default.fileExists(atPath: weights) else {
+            return "no model at \(weights); install it with `\(EmbeddingModelError.installCommand)`"
+        }
+        return nil
+    }
+
     func children() throws -> [ChildSpec] {
         let data = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: data + "/run", withIntermediateDirectories: true)
@@ -46,6 +60,9 @@ struct StackPlan: Sendable {
                 children.append(ChildSpec(name: count > 1 ? "\(stage)-\(replica)" : stage, executable: binDirectory + "/" + executable,
                                           arguments: arguments, environment: shared))
             }
+        }
+        if embeddingUnavailableReason == nil {
+            children.append(ChildSpec(name: "embedding", executable: binDirectory + "/EmbeddingService", arguments: [], environment: shared))
         }
         children.append(ChildSpec(name: "edge", executable: binDirectory + "/Edge", arguments: [], environment: shared))
         return children

@@ -49,14 +49,14 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     static func internalError(_ message: String) -> APIError { .init(.internalServerError, "internal", message) }
 
     /// SessionService's status codes in HTTP terms.
-    init(_ error: RPCError) {
+    init(_ error: RPCError, service: String) {
         switch error.code {
         case .notFound: self = .notFound(error.message)
         case .invalidArgument, .outOfRange: self = .badRequest(error.message)
         case .failedPrecondition, .alreadyExists, .aborted: self = .conflict(error.message)
         case .resourceExhausted: self = .serviceUnavailable(error.message, retryAfter: 5)
-        case .unavailable, .deadlineExceeded, .cancelled: self = .serviceUnavailable("SessionService: \(error.message)", retryAfter: 1)
-        default: self = .internalError("SessionService: \(error.message)")
+        case .unavailable, .deadlineExceeded, .cancelled: self = .serviceUnavailable("\(service): \(error.message)", retryAfter: 1)
+        default: self = .internalError("\(service): \(error.message)")
         }
     }
 
@@ -82,7 +82,7 @@ extension APIError {
     static func from(_ error: any Error) -> APIError {
         switch error {
         case let error as APIError: return error
-        case let error as RPCError: return APIError(error)
+        case let error as RPCError: return APIError(error, service: "a backend service")
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .notFound(error.body ?? "no such route")

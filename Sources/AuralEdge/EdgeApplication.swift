@@ -14,7 +14,8 @@ public struct EdgeApplication {
     let router: Router<EdgeContext>
     let webSockets: WebSocketSubscriptions
     let fanout: JobEventFanout
-    let client: RPCClient
+    /// SessionService's client and EmbeddingService's.
+    let clients: [RPCClient]
     let logger: Logger
 
     public init(configuration: EdgeConfiguration, logger: Logger) throws {
@@ -23,8 +24,12 @@ public struct EdgeApplication {
         let blobs = try LocalBlobStore(root: configuration.blobRoot)
         var clientConfiguration = RPCClientConfiguration()
         clientConfiguration.defaultTimeout = configuration.rpcTimeout
-        client = try RPCClient(dialing: configuration.addresses.sessionRPC, configuration: clientConfiguration, logger: logger)
-        let gateway = SessionGateway(client: client, timeout: configuration.rpcTimeout)
+        let sessionClient = try RPCClient(dialing: configuration.addresses.sessionRPC, configuration: clientConfiguration, logger: logger)
+        let embeddingClient = try RPCClient(dialing: configuration.addresses.stageRPC["embedding"]!, configuration: clientConfiguration,
+                                            logger: logger)
+        clients = [sessionClient, embeddingClient]
+        let gateway = ServiceGateway(service: "SessionService", client: sessionClient, timeout: configuration.rpcTimeout)
+        let embeddings = ServiceGateway(service: "EmbeddingService", client: embeddingClient, timeout: configuration.rpcTimeout)
         fanout = try JobEventFanout(eventsOut: configuration.addresses.eventsOut, bufferLimit: configuration.streamBufferEvents, logger: logger)
         let work = BlockingWorkPool(width: 2)
         let uploads = UploadReceiver(blobs: blobs, maxBytes: configuration.maxUploadBytes,
@@ -45,6 +50,7 @@ public struct EdgeApplication {
         JobRoutes(gateway: gateway, blobs: blobs, uploads: uploads, files: FileResponder(),
                   transcoder: StemTranscoder(blobs: blobs, work: work), maxQueuedJobs: configuration.maxQueuedJobs).register(on: api)
         SimilaritySessionRoutes(gateway: gateway, blobs: blobs, uploads: uploads).register(on: api)
+        EmbeddingRoutes(embeddings: embeddings).register(on: api)
         EventRoutes(gateway: gateway, fanout: fanout, keepAliveInterval: configuration.keepAliveInterval).register(on: api)
         // A plain GET reaching the router was not upgraded: say why.
         api.get("ws") { _, _ -> Response in
@@ -70,16 +76,16 @@ public struct EdgeApplication {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Aural"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        // Shutdown runs in reverse: the server drains first, the SessionService client closes last.
-        return [ClientCloser(client: client), fanout, application]
+        // Shutdown runs in reverse: the server drains first, the backend clients close last.
+        return [ClientCloser(clients: clients), fanout, application]
     }
 
-    /// Closes the SessionService client once the server has stopped.
+    /// Closes the backend clients once the server has stopped.
     private struct ClientCloser: Service {
-        let client: RPCClient
+        let clients: [RPCClient]
         func run() async throws {
             try? await gracefulShutdown()
-            client.close()
+            for client in clients { client.close() }
         }
     }
 }

@@ -53,6 +53,10 @@ public struct EdgeConfiguration: Sendable {
         maxQueuedJobs = try environment.integer("AURAL_MAX_QUEUED_JOBS") ?? maxQueuedJobs
         if let seconds = try environment.double("AURAL_SSE_KEEPALIVE_SECONDS") { keepAliveInterval = .milliseconds(Int(seconds * 1000)) }
         streamBufferEvents = try environment.integer("AURAL_STREAM_BUFFER") ?? streamBufferEvents
+        if let seconds = try environment.double("AURAL_RPC_TIMEOUT_SECONDS") {
+            guard seconds > 0 else { throw ConfigurationError("AURAL_RPC_TIMEOUT_SECONDS must be positive") }
+            rpcTimeout = .milliseconds(Int(seconds * 1000))
+        }
     }
 }
 

@@ -16,7 +16,7 @@ public enum EmbeddingModelError: Error, Sendable, Equatable, CustomStringConvert
         switch self {
         case .missingFile(let path):
             "embedding model file \(path) not found: install the model with `\(Self.installCommand)` "
-                + "(it installs into $\(ModelLocation.environmentVariable), default ./\(ModelLocation.defaultModelsDirectory))"
+                + "(it installs into $\(ModelLocation.environmentVariable), default \(ModelLocation.defaultModelsDirectory))"
         case .corruptFile(let path, let reason):
             "embedding model file \(path) is unusable (\(reason)): delete its folder and reinstall with `\(Self.installCommand)`"
         }

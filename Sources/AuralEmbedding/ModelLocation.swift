@@ -1,17 +1,19 @@
 import Foundation
 
-/// Where installed models are found: `$AURAL_MODELS_DIR`, else `data/models`
-/// relative to the working directory (beside the `./data` default of
-/// AURAL_DATA_DIR). `scripts/bootstrap --models` installs there.
+/// Where installed models are found: `$AURAL_MODELS_DIR`, else `models` in
+/// the data directory (`$AURAL_DATA_DIR`, default `./data`), so a stack run
+/// with another data directory finds its models there.
+/// `scripts/bootstrap --models` installs into `./data/models` by default.
 public enum ModelLocation {
     public static let environmentVariable = "AURAL_MODELS_DIR"
-    public static let defaultModelsDirectory = "data/models"
+    public static let defaultModelsDirectory = "DATA/models"
 
     public static func modelsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let configured = environment[environmentVariable], !configured.isEmpty {
             return URL(fileURLWithPath: configured, isDirectory: true)
         }
-        return URL(fileURLWithPath: defaultModelsDirectory, isDirectory: true)
+        let data = environment["AURAL_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
+        return URL(fileURLWithPath: data, isDirectory: true).appendingPathComponent("models", isDirectory: true)
     }
 
     /// all-MiniLM-L6-v2's files (config.json, vocab.txt, model.safetensors)

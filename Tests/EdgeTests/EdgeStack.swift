@@ -43,6 +43,7 @@ final class EdgeStack: @unchecked Sendable {
             "AURAL_SEPARATION_RPC": "ipc:///tmp/aural-e-\(tag)-separation",
             "AURAL_TRANSCRIPTION_RPC": "ipc:///tmp/aural-e-\(tag)-transcription",
             "AURAL_CHORDS_RPC": "ipc:///tmp/aural-e-\(tag)-chords",
+            "AURAL_EMBEDDING_RPC": "ipc:///tmp/aural-e-\(tag)-embedding",
             "AURAL_LOG_LEVEL": "error",
             "AURAL_HTTP_PORT": String(port),
             "AURAL_HTTP_HOST": "127.0.0.1",
@@ -75,6 +76,12 @@ final class EdgeStack: @unchecked Sendable {
         processes.append(try ServiceProcess.launch("SeparationService", arguments: ["--concurrency", "1"], environment: environment))
         processes.append(try ServiceProcess.launch("TranscriptionService", arguments: ["--concurrency", "1"], environment: environment))
         processes.append(try ServiceProcess.launch("ChordService", arguments: ["--concurrency", "1"], environment: environment))
+    }
+
+    /// EmbeddingService with the installed model (see `TestModel`).
+    func startEmbeddingService() async throws {
+        processes.append(try await ServiceProcess.start("EmbeddingService", arguments: [], healthURL: environment["AURAL_EMBEDDING_RPC"]!,
+                                                        environment: environment.merging(TestModel.environment) { $1 }))
     }
 
     /// The whole stack as `make run` starts it: `aural up` in a temporary data

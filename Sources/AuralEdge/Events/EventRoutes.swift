@@ -10,7 +10,7 @@ import NIOCore
 /// Live progress: Server-Sent Events per job, and a WebSocket on which a
 /// client subscribes to any number of jobs.
 struct EventRoutes: Sendable {
-    let gateway: SessionGateway
+    let gateway: ServiceGateway
     let fanout: JobEventFanout
     let keepAliveInterval: Duration
 
@@ -87,7 +87,7 @@ struct EventRoutes: Sendable {
         try await Self.storedEvents(gateway, id, after: sequence, requestID: requestID)
     }
 
-    private static func storedEvents(_ gateway: SessionGateway, _ id: String, after sequence: UInt64, requestID: String) async throws -> [EventPayload] {
+    private static func storedEvents(_ gateway: ServiceGateway, _ id: String, after sequence: UInt64, requestID: String) async throws -> [EventPayload] {
         try await gateway.call(SessionMethods.listJobEvents, .with {
             $0.jobID = id
             $0.afterSequence = sequence

@@ -13,7 +13,7 @@ import Logging
 struct WebSocketSubscriptions: Sendable {
     static let path = "/api/v1/ws"
 
-    let gateway: SessionGateway
+    let gateway: ServiceGateway
     let fanout: JobEventFanout
     let apiKeys: Set<String>
 

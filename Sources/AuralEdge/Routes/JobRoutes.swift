@@ -9,7 +9,7 @@ import Hummingbird
 
 /// The music-pipeline endpoints of DESIGN.md §4 under `/api/v1`.
 struct JobRoutes: Sendable {
-    let gateway: SessionGateway
+    let gateway: ServiceGateway
     let blobs: LocalBlobStore
     let uploads: UploadReceiver
     let files: FileResponder

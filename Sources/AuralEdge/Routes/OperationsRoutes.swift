@@ -7,7 +7,7 @@ import Hummingbird
 /// Health, readiness, metrics and the API description: the routes outside
 /// `/api`, open even when API keys are on.
 struct OperationsRoutes: Sendable {
-    let gateway: SessionGateway
+    let gateway: ServiceGateway
     let blobs: LocalBlobStore
     let minimumFreeDiskBytes: Int64
 

@@ -7,7 +7,7 @@ import Hummingbird
 /// Similarity sessions under `/api/v1/sessions`: a reference text, then a
 /// recording (JSON with base64 audio, a raw audio body, or multipart).
 struct SimilaritySessionRoutes: Sendable {
-    let gateway: SessionGateway
+    let gateway: ServiceGateway
     let blobs: LocalBlobStore
     let uploads: UploadReceiver
 
