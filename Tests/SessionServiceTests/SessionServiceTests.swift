@@ -68,7 +68,9 @@ struct SessionServiceTests {
 
     @Test(arguments: TestDatabaseKind.allCases)
     func killedWorkersTaskIsLeasedAgainAndTheJobCompletes(kind: TestDatabaseKind) async throws {
-        try await SessionStack.with(kind, leaseSeconds: 1) { stack in
+        // 3 s: short enough to wait out, long enough that heartbeats of a
+        // worker starved by a loaded machine still keep it (a 1 s lease flaked).
+        try await SessionStack.with(kind, leaseSeconds: 3) { stack in
             let doomed = try stack.startFixtureWorker(seconds: 30)
             let created = try await stack.createJob(stages: [.chords])
             _ = try await stack.waitForJob(created.jobID) { $0.status == .processing && $0.progress > 0 }
