@@ -35,12 +35,13 @@ public struct JobStore: Sendable {
         try await database.write { db in
             try db.query("""
                 INSERT INTO jobs (id, status, input_key, input_content_type, input_size, input_sha256, input_filename,
-                    audio_duration, audio_sample_rate, audio_channels, audio_format, audio_frames, created_at_ms, updated_at_ms)
-                VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+                    audio_duration, audio_sample_rate, audio_channels, audio_format, audio_frames, created_at_ms, updated_at_ms, options)
+                VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
                 """,
                 .text(id), .text(job.input.key), .text(job.input.contentType), .int(job.input.size), .text(job.input.sha256),
                 .text(job.inputFilename), job.audio.map { .real($0.duration) } ?? nil, .optionalInt(job.audio?.sampleRate),
-                .optionalInt(job.audio?.channels), .optionalText(job.audio?.format), .optionalInt(job.audio?.frames), .integer(now))
+                .optionalInt(job.audio?.channels), .optionalText(job.audio?.format), .optionalInt(job.audio?.frames), .integer(now),
+                .text(Self.encodeMetadata(job.options)))
             for stage in stages {
                 let dependencies = Pipeline.dependencies(of: stage, among: stages)
                 try db.query("""
@@ -236,6 +237,7 @@ public struct JobStore: Sendable {
             inputFilename: try row.string("input_filename"),
             audio: audio,
             metadata: decodeMetadata(try row.string("metadata")),
+            options: decodeMetadata(try row.string("options")),
             errorMessage: error.isEmpty ? nil : error,
             createdAtMs: try row.int("created_at_ms"),
             startedAtMs: try row.optionalInt("started_at_ms"),

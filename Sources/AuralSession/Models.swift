@@ -68,13 +68,17 @@ public struct NewJob: Sendable {
     public var inputFilename: String
     public var audio: AudioSummary?
     public var stages: [PipelineStage]
+    /// Settings the stages read (e.g. `num_speakers` for speech).
+    public var options: [String: String]
 
-    public init(id: String? = nil, input: BlobReference, inputFilename: String, audio: AudioSummary? = nil, stages: [PipelineStage] = []) {
+    public init(id: String? = nil, input: BlobReference, inputFilename: String, audio: AudioSummary? = nil, stages: [PipelineStage] = [],
+                options: [String: String] = [:]) {
         self.id = id
         self.input = input
         self.inputFilename = inputFilename
         self.audio = audio
         self.stages = stages
+        self.options = options
     }
 }
 
@@ -88,6 +92,7 @@ public struct JobRecord: Sendable, Equatable {
     public var inputFilename: String
     public var audio: AudioSummary?
     public var metadata: [String: String]
+    public var options: [String: String]
     public var errorMessage: String?
     public var createdAtMs: Int64
     public var startedAtMs: Int64?
@@ -109,6 +114,8 @@ public struct LeasedTask: Sendable, Equatable {
     public var outputPrefix: String
     /// Artifacts of the stages this one depends on.
     public var inputs: [Artifact]
+    /// The job's settings.
+    public var options: [String: String]
 }
 
 /// Lifecycle events, stored in the event log and published on `events-out`.

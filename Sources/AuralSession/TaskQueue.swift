@@ -61,7 +61,7 @@ extension JobStore {
             let task = LeasedTask(
                 taskID: try leased.string("id"), jobID: jobID, stage: stage, attempt: Int(try leased.int("attempts")),
                 leaseToken: token, leaseExpiresAtMs: expires, input: job.input, inputFilename: job.inputFilename,
-                outputPrefix: "jobs/\(jobID)", inputs: inputs)
+                outputPrefix: "jobs/\(jobID)", inputs: inputs, options: job.options)
             return LeaseOutcome(task: task, events: events)
         }
     }

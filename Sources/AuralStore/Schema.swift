@@ -95,5 +95,8 @@ public enum Schema {
                 updated_at_ms BIGINT NOT NULL);
             """
         },
+        Migration(version: 3, name: "job options") { _ in
+            "ALTER TABLE jobs ADD COLUMN options TEXT NOT NULL DEFAULT '{}';"
+        },
     ]
 }

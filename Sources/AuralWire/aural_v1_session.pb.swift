@@ -113,6 +113,12 @@ public nonisolated struct Aural_V1_Job: @unchecked Sendable {
     set {_uniqueStorage()._metadata = newValue}
   }
 
+  /// The settings the job was created with (CreateJobRequest.options).
+  public var options: Dictionary<String,String> {
+    get {_storage._options}
+    set {_uniqueStorage()._options = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -148,6 +154,9 @@ public nonisolated struct Aural_V1_CreateJobRequest: Sendable {
 
   /// empty: separation, transcription, chords
   public var stages: [Aural_V1_Stage] = []
+
+  /// Settings the stages read, e.g. num_speakers, language, engine for speech.
+  public var options: Dictionary<String,String> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -433,7 +442,7 @@ fileprivate nonisolated let _protobuf_package = "aural.v1"
 
 nonisolated extension Aural_V1_Job: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Job"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}status\0\u{1}stage\0\u{1}progress\0\u{3}created_at_unix_ms\0\u{3}started_at_unix_ms\0\u{3}completed_at_unix_ms\0\u{3}error_message\0\u{3}input_filename\0\u{3}file_size\0\u{1}audio\0\u{1}input\0\u{1}artifacts\0\u{3}eta_seconds\0\u{1}metadata\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}status\0\u{1}stage\0\u{1}progress\0\u{3}created_at_unix_ms\0\u{3}started_at_unix_ms\0\u{3}completed_at_unix_ms\0\u{3}error_message\0\u{3}input_filename\0\u{3}file_size\0\u{1}audio\0\u{1}input\0\u{1}artifacts\0\u{3}eta_seconds\0\u{1}metadata\0\u{1}options\0")
 
   fileprivate class _StorageClass {
     var _jobID: String = String()
@@ -451,6 +460,7 @@ nonisolated extension Aural_V1_Job: SwiftProtobuf.Message, SwiftProtobuf._Messag
     var _artifacts: [Aural_V1_BlobRef] = []
     var _etaSeconds: Double = 0
     var _metadata: Dictionary<String,String> = [:]
+    var _options: Dictionary<String,String> = [:]
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -476,6 +486,7 @@ nonisolated extension Aural_V1_Job: SwiftProtobuf.Message, SwiftProtobuf._Messag
       _artifacts = source._artifacts
       _etaSeconds = source._etaSeconds
       _metadata = source._metadata
+      _options = source._options
     }
   }
 
@@ -509,6 +520,7 @@ nonisolated extension Aural_V1_Job: SwiftProtobuf.Message, SwiftProtobuf._Messag
         case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._artifacts) }()
         case 14: try { try decoder.decodeSingularDoubleField(value: &_storage._etaSeconds) }()
         case 15: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._metadata) }()
+        case 16: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._options) }()
         default: break
         }
       }
@@ -566,6 +578,9 @@ nonisolated extension Aural_V1_Job: SwiftProtobuf.Message, SwiftProtobuf._Messag
       if !_storage._metadata.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._metadata, fieldNumber: 15)
       }
+      if !_storage._options.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._options, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -590,6 +605,7 @@ nonisolated extension Aural_V1_Job: SwiftProtobuf.Message, SwiftProtobuf._Messag
         if _storage._artifacts != rhs_storage._artifacts {return false}
         if _storage._etaSeconds != rhs_storage._etaSeconds {return false}
         if _storage._metadata != rhs_storage._metadata {return false}
+        if _storage._options != rhs_storage._options {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -601,7 +617,7 @@ nonisolated extension Aural_V1_Job: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Aural_V1_CreateJobRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateJobRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}input\0\u{3}input_filename\0\u{1}audio\0\u{1}stages\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}input\0\u{3}input_filename\0\u{1}audio\0\u{1}stages\0\u{1}options\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -613,6 +629,7 @@ nonisolated extension Aural_V1_CreateJobRequest: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeSingularStringField(value: &self.inputFilename) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._audio) }()
       case 4: try { try decoder.decodeRepeatedEnumField(value: &self.stages) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.options) }()
       default: break
       }
     }
@@ -635,6 +652,9 @@ nonisolated extension Aural_V1_CreateJobRequest: SwiftProtobuf.Message, SwiftPro
     if !self.stages.isEmpty {
       try visitor.visitPackedEnumField(value: self.stages, fieldNumber: 4)
     }
+    if !self.options.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.options, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -643,6 +663,7 @@ nonisolated extension Aural_V1_CreateJobRequest: SwiftProtobuf.Message, SwiftPro
     if lhs.inputFilename != rhs.inputFilename {return false}
     if lhs._audio != rhs._audio {return false}
     if lhs.stages != rhs.stages {return false}
+    if lhs.options != rhs.options {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -49,6 +49,9 @@ public nonisolated struct Aural_V1_Task: Sendable {
   /// Artifacts of earlier stages the task may read (e.g. the vocals stem).
   public var inputs: [Aural_V1_BlobRef] = []
 
+  /// The job's settings (CreateJobRequest.options).
+  public var options: Dictionary<String,String> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -204,7 +207,7 @@ fileprivate nonisolated let _protobuf_package = "aural.v1"
 
 nonisolated extension Aural_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Task"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}stage\0\u{1}attempt\0\u{1}input\0\u{3}output_prefix\0\u{1}inputs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}stage\0\u{1}attempt\0\u{1}input\0\u{3}output_prefix\0\u{1}inputs\0\u{1}options\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -219,6 +222,7 @@ nonisolated extension Aural_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 5: try { try decoder.decodeSingularMessageField(value: &self._input) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.outputPrefix) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.inputs) }()
+      case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.options) }()
       default: break
       }
     }
@@ -250,6 +254,9 @@ nonisolated extension Aural_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.inputs.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.inputs, fieldNumber: 7)
     }
+    if !self.options.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.options, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -261,6 +268,7 @@ nonisolated extension Aural_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs._input != rhs._input {return false}
     if lhs.outputPrefix != rhs.outputPrefix {return false}
     if lhs.inputs != rhs.inputs {return false}
+    if lhs.options != rhs.options {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -5,7 +5,7 @@ import Testing
     private func job(_ state: JobState, progress: Double, startedAtMs: Int64?) -> JobRecord {
         JobRecord(id: "j", state: state, stage: nil, progress: progress,
                   input: BlobReference(key: "k", contentType: "audio/wav", size: 1), inputFilename: "a.wav", audio: nil,
-                  metadata: [:], errorMessage: nil, createdAtMs: 0, startedAtMs: startedAtMs, completedAtMs: nil, artifacts: [])
+                  metadata: [:], options: [:], errorMessage: nil, createdAtMs: 0, startedAtMs: startedAtMs, completedAtMs: nil, artifacts: [])
     }
 
     @Test func remainingTimeIsExtrapolatedFromProgress() {

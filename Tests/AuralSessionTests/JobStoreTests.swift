@@ -27,13 +27,14 @@ import Testing
     func musicPipelineRunsThroughItsStages(kind: TestDatabaseKind) async throws {
         guard let store = try await store(kind) else { return }
         let audio = AudioSummary(duration: 3.5, sampleRate: 44_100, channels: 2, format: "wav", frames: 154_350)
-        let job = try await store.createJob(NewJob(input: Self.input, inputFilename: "song.wav", audio: audio))
-        #expect(job.state == .queued && job.stage == nil && job.audio == audio)
+        let job = try await store.createJob(NewJob(input: Self.input, inputFilename: "song.wav", audio: audio, options: ["language": "en"]))
+        #expect(job.state == .queued && job.stage == nil && job.audio == audio && job.options == ["language": "en"])
 
         // Transcription waits for separation; chords read the mix and start at once.
         #expect(try await store.lease(stage: .transcription, workerID: "t") == nil)
         let separation = try #require(try await store.lease(stage: .separation, workerID: "s"))
         #expect(separation.task.attempt == 1 && separation.task.outputPrefix == "jobs/\(job.id)")
+        #expect(separation.task.options == ["language": "en"])  // every stage sees the job's settings
         #expect(separation.events.map(\.kind) == [.stageChanged(stage: .separation, state: .processing)])
         let chords = try #require(try await store.lease(stage: .chords, workerID: "c"))
         #expect(try await store.job(job.id)?.state == .processing)

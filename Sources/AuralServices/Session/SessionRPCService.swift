@@ -82,7 +82,7 @@ public struct SessionRPCService: Sendable {
         do {
             job = try await SessionWire.mapped {
                 try await store.createJob(NewJob(id: id, input: input, inputFilename: request.inputFilename, audio: audio,
-                                                 stages: stages))
+                                                 stages: stages, options: request.options))
             }
         } catch {
             try? blobs.delete("jobs/\(id)")

@@ -105,6 +105,7 @@ enum SessionWire {
         job.artifacts = record.artifacts.map { blob($0.blob) }
         job.etaSeconds = record.estimatedSecondsRemaining(now: UnixTime.nowMilliseconds()) ?? -1
         job.metadata = record.metadata
+        job.options = record.options
         return job
     }
 
@@ -117,6 +118,7 @@ enum SessionWire {
         task.input = blob(leased.input)
         task.outputPrefix = leased.outputPrefix
         task.inputs = leased.inputs.map { blob($0.blob) }
+        task.options = leased.options
         return task
     }
 
