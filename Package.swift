@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
         .library(name: "AuralPitch", targets: ["AuralPitch"]),
         .library(name: "AuralChords", targets: ["AuralChords"]),
+        .library(name: "AuralSpeech", targets: ["AuralSpeech"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
@@ -70,6 +71,8 @@ let package = Package(
         .target(name: "AuralPitch", dependencies: ["AuralAudio"]),
         // Chords, beats, tempo and key. KissFFT directly: frames are analysed one at a time without storing a spectrogram.
         .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
+        // Speech: voice activity, speaker diarization, RTTM and DER scoring.
+        .target(name: "AuralSpeech", dependencies: ["AuralAudio"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -179,7 +182,8 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralServices",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralSpeech",
+                "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
