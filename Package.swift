@@ -224,6 +224,7 @@ let package = Package(
         .testTarget(name: "AuralSessionTests", dependencies: ["AuralSession", "AuralStore", "AuralTestSupport"]),
         .testTarget(name: "AuralAudioTests", dependencies: ["AuralAudio", "AuralRPC"]),
         .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
+        .testTarget(name: "AuralSpeechTests", dependencies: ["AuralSpeech", "AuralAudio"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ChordServiceTests",
             dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralChords", "AuralTestSupport"]

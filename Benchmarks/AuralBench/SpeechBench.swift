@@ -21,7 +21,6 @@ struct SpeechBench: AsyncParsableCommand {
     @Option(help: "Mixture components per speaker.") var components: Int?
     @Option(help: "Embedding window seconds.") var window: Double?
     @Option(help: "Embedding hop seconds.") var hop: Double?
-    @Option(help: "PCA-whitened embedding dimensions (0: none).") var whiten: Int?
     @Flag(help: "Embeddings of means only (no standard deviations).") var meansOnly = false
     @Option(help: "VAD onset fraction of the floor-to-level range.") var onsetFraction: Float?
     @Option(help: "VAD keep fraction.") var offsetFraction: Float?
@@ -29,6 +28,7 @@ struct SpeechBench: AsyncParsableCommand {
     @Option(help: "VAD hangover seconds.") var hangover: Double?
     @Option(help: "VAD maximum spectral flatness of speech.") var maxFlatness: Float?
     @Option(help: "Shortest output segment seconds.") var minSegment: Double?
+    @Option(help: "ΔBIC penalty weight for merging speakers after resegmentation (0: off).") var bicPenalty: Float?
 
     func diarizer() -> Diarizer {
         var diarizer = Diarizer()
@@ -39,7 +39,6 @@ struct SpeechBench: AsyncParsableCommand {
         if let components { diarizer.resegmenter.components = components }
         if let window { diarizer.embedder.windowSeconds = window }
         if let hop { diarizer.embedder.hopSeconds = hop }
-        if let whiten { diarizer.embedder.whitenedDimensions = whiten }
         if meansOnly { diarizer.embedder.includeDeviations = false }
         if let onsetFraction { diarizer.vad.onsetFraction = onsetFraction }
         if let offsetFraction { diarizer.vad.offsetFraction = offsetFraction }
@@ -47,6 +46,7 @@ struct SpeechBench: AsyncParsableCommand {
         if let hangover { diarizer.vad.hangover = hangover }
         if let maxFlatness { diarizer.vad.maxFlatness = maxFlatness }
         if let minSegment { diarizer.minSegmentSeconds = minSegment }
+        if let bicPenalty { diarizer.bicPenalty = bicPenalty }
         return diarizer
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// reducible, so merging reciprocal nearest neighbours gives the same tree as
 /// always merging the globally closest pair, in O(n²) time instead of O(n³).
 /// Memory is the condensed distance matrix, n(n−1)/2 floats (4,800 windows,
-/// an hour of speech at a 0.75 s hop, take 46 MB).
+/// an hour of speech at a 1 s hop (3,600 windows) take 26 MB).
 public struct Dendrogram: Sendable {
     public struct Merge: Sendable {
         public var first: Int

@@ -24,11 +24,12 @@ public enum SpeakerCount: Sendable, Equatable {
 
 /// Speaker diarization: who spoke when, without knowing the voices.
 ///
-/// Voice activity → windows of 1.5 s every 0.75 s inside speech → cepstral
+/// Voice activity → windows of 2 s every 1 s inside speech → cepstral
 /// statistics per window → average-linkage clustering on cosine distance,
 /// the number of speakers where the merge distance crosses a threshold →
 /// frame-level resegmentation (a Gaussian mixture per speaker and Viterbi
-/// smoothing) → segments labelled `SPEAKER_00`, `SPEAKER_01`, … in order of
+/// smoothing) → speakers a single Gaussian fits better than two (ΔBIC)
+/// merged, resegmenting again after each merge → segments labelled `SPEAKER_00`, `SPEAKER_01`, … in order of
 /// first appearance. docs/SPEECH.md has the measured choices.
 public struct Diarizer: Sendable {
     public var vad = VoiceActivityDetector()
@@ -41,6 +42,9 @@ public struct Diarizer: Sendable {
     public var minSpeakerSeconds = 3.0
     /// Segments shorter than this are given to a neighbour after resegmentation.
     public var minSegmentSeconds = 0.3
+    /// Weight of the model-size penalty when speakers are merged by ΔBIC after
+    /// resegmentation (automatic count only; 0 turns the check off).
+    public var bicPenalty: Float = 3
 
     public init() {}
 
@@ -102,9 +106,74 @@ public struct Diarizer: Sendable {
             }
         }
         var frameLabels = resegmenter.resegment(features, speech: frameRanges, labels: labels, speakers: max(count, 1))
+        if case .automatic(let minimum, _) = speakers, bicPenalty > 0 {
+            var speakersLeft = max(count, 1)
+            while speakersLeft > max(minimum, 1), let (a, b) = closestPairByBIC(features, labels: frameLabels, speakers: speakersLeft) {
+                // Merge b into a, renumber the last speaker as b, re-resegment.
+                for t in frameLabels.indices {
+                    if frameLabels[t] == b { frameLabels[t] = a }
+                    if frameLabels[t] == speakersLeft - 1 { frameLabels[t] = b }
+                }
+                speakersLeft -= 1
+                frameLabels = resegmenter.resegment(features, speech: frameRanges, labels: frameLabels, speakers: speakersLeft)
+            }
+        }
+        // Resegmentation can starve a small cluster; a count the caller
+        // demands is then kept with the window labels instead.
+        let required: Int
+        switch speakers {
+        case .exactly(let n): required = n
+        case .automatic(let minimum, _): required = minimum
+        }
+        if Set(frameLabels.filter { $0 >= 0 }).count < min(required, count) {
+            frameLabels = Self.filled(labels, speech: frameRanges)
+        }
         absorbShortRuns(&frameLabels, speech: frameRanges)
         let segments = SpeakerSegment.segments(frameLabels: frameLabels, speech: frameRanges)
         return Result(segments: segments, speech: speech, speakerCount: Set(segments.map(\.speaker)).count)
+    }
+
+    /// The pair of speakers whose frames one full-covariance Gaussian fits
+    /// better than two by the Bayesian information criterion (ΔBIC < 0), the
+    /// most clearly first; nil when every pair is better apart.
+    func closestPairByBIC(_ features: NormalizedCepstra, labels: [Int], speakers: Int) -> (Int, Int)? {
+        let d = features.dimension
+        var stats = (0..<speakers).map { _ in GaussianStatistics(dimension: d) }
+        features.values.withUnsafeBufferPointer { x in
+            for (t, label) in labels.enumerated() where label >= 0 { stats[label].add(x, frame: t) }
+        }
+        let parameters = Double(d + d * (d + 1) / 2)
+        var best: (Int, Int)?
+        var bestScore = 0.0
+        for a in 0..<speakers {
+            for b in (a + 1)..<speakers {
+                guard stats[a].count > Double(d) * 2, stats[b].count > Double(d) * 2 else {
+                    // A speaker too small for a covariance is merged with the first other one.
+                    if stats[a].count <= Double(d) * 2 || stats[b].count <= Double(d) * 2 { return (a, b) }
+                    continue
+                }
+                let merged = stats[a].merged(with: stats[b])
+                let n = merged.count
+                let gain = 0.5 * (n * merged.logDeterminant() - stats[a].count * stats[a].logDeterminant()
+                                  - stats[b].count * stats[b].logDeterminant())
+                let score = gain - Double(bicPenalty) * 0.5 * parameters * log(n)
+                if score < bestScore { (best, bestScore) = ((a, b), score) }
+            }
+        }
+        return best
+    }
+
+    /// Speech frames without a label (segments too short for a window) take
+    /// the label of the nearest labelled frame before them, else after them.
+    static func filled(_ labels: [Int], speech: [Range<Int>]) -> [Int] {
+        var result = [Int](repeating: -1, count: labels.count)
+        let frames = speech.flatMap { Array($0) }
+        var last = frames.lazy.map { labels[$0] }.first { $0 >= 0 } ?? 0
+        for t in frames {
+            if labels[t] >= 0 { last = labels[t] }
+            result[t] = last
+        }
+        return result
     }
 
     /// Window labels 0..<k. With no windows (only very short speech) every
@@ -129,6 +198,7 @@ public struct Diarizer: Sendable {
         // of stray windows don't count); its small clusters are then absorbed.
         var clusters = max(1, min(target, windows.count))
         var labels = tree.cut(clusters: clusters)
+        if case .exactly = speakers { return labels }
         while significantClusters(labels, seconds: seconds).count < target && clusters < windows.count {
             clusters += 1
             labels = tree.cut(clusters: clusters)
@@ -201,8 +271,8 @@ public struct Diarizer: Sendable {
 }
 
 extension SpeakerSegment {
-    /// Segments from per-frame speaker indices inside `speech` frame ranges,
-    /// speakers named `SPEAKER_00`, `SPEAKER_01`, … in order of first appearance.
+    /// Segments from per-frame speaker indices (-1: nobody) inside `speech`
+    /// frame ranges, speakers named `SPEAKER_00`, `SPEAKER_01`, … in order of first appearance.
     public static func segments(frameLabels labels: [Int], speech: [Range<Int>]) -> [SpeakerSegment] {
         var names: [Int: String] = [:]
         var segments: [SpeakerSegment] = []
@@ -210,6 +280,10 @@ extension SpeakerSegment {
             var start = range.lowerBound
             for t in range where t + 1 == range.upperBound || labels[t + 1] != labels[t] {
                 let label = labels[t]
+                guard label >= 0 else {
+                    start = t + 1
+                    continue
+                }
                 let name = names[label] ?? String(format: "SPEAKER_%02d", names.count)
                 names[label] = name
                 segments.append(SpeakerSegment(start: SpeechFrames.seconds(ofFrame: start),
@@ -218,5 +292,65 @@ extension SpeakerSegment {
             }
         }
         return segments
+    }
+}
+
+/// Running sums for a full-covariance Gaussian over cepstral frames.
+struct GaussianStatistics {
+    let dimension: Int
+    var count = 0.0
+    var sum: [Double]
+    var products: [Double]   // upper triangle used, row-major d × d
+
+    init(dimension: Int) {
+        self.dimension = dimension
+        sum = [Double](repeating: 0, count: dimension)
+        products = [Double](repeating: 0, count: dimension * dimension)
+    }
+
+    mutating func add(_ x: UnsafeBufferPointer<Float>, frame t: Int) {
+        let d = dimension
+        count += 1
+        for i in 0..<d {
+            let vi = Double(x[t * d + i])
+            sum[i] += vi
+            for j in i..<d { products[i * d + j] += vi * Double(x[t * d + j]) }
+        }
+    }
+
+    func merged(with other: GaussianStatistics) -> GaussianStatistics {
+        var result = self
+        result.count += other.count
+        for i in sum.indices { result.sum[i] += other.sum[i] }
+        for i in products.indices { result.products[i] += other.products[i] }
+        return result
+    }
+
+    /// log |Σ| of the maximum-likelihood covariance, by Cholesky factorisation.
+    func logDeterminant() -> Double {
+        let d = dimension
+        var a = [Double](repeating: 0, count: d * d)
+        for i in 0..<d {
+            for j in i..<d {
+                let c = products[i * d + j] / count - (sum[i] / count) * (sum[j] / count)
+                a[i * d + j] = c
+                a[j * d + i] = c
+            }
+            a[i * d + i] += 1e-6
+        }
+        var logDeterminant = 0.0
+        for j in 0..<d {
+            var diagonal = a[j * d + j]
+            for k in 0..<j { diagonal -= a[j * d + k] * a[j * d + k] }
+            let root = max(diagonal, 1e-12).squareRoot()
+            a[j * d + j] = root
+            logDeterminant += 2 * log(root)
+            for i in (j + 1)..<d {
+                var value = a[i * d + j]
+                for k in 0..<j { value -= a[i * d + k] * a[j * d + k] }
+                a[i * d + j] = value / root
+            }
+        }
+        return logDeterminant
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Frame-level re-assignment of speech frames to speakers: one diagonal
 /// Gaussian mixture per speaker, trained on the frames clustering gave it,
 /// then a Viterbi pass over each speech segment with a fixed cost for
-/// changing speaker. Window clustering decides who speaks at a 0.75 s
+/// changing speaker. Window clustering decides who speaks at a 1 s
 /// granularity; this moves the boundaries to the 10 ms frame where the
 /// likelihoods cross and relabels frames of segments too short for a window.
 public struct Resegmenter: Sendable {

@@ -7,17 +7,16 @@ import Foundation
 /// speech frames), so the embedding describes how a voice differs from the
 /// others in the same recording rather than the channel. A window's
 /// embedding is the mean and standard deviation of each coefficient; the
-/// embeddings are then standardised across the recording's windows,
-/// optionally whitened (PCA), and L2-normalised for cosine scoring.
+/// embeddings are then standardised across the recording's windows and
+/// L2-normalised for cosine scoring. (PCA whitening was measured and made
+/// every figure worse: docs/SPEECH.md.)
 public struct SpeakerEmbedder: Sendable {
-    public var windowSeconds = 1.5
-    public var hopSeconds = 0.75
+    public var windowSeconds = 2.0
+    public var hopSeconds = 1.0
     /// Speech segments shorter than this get no window (resegmentation labels them).
     public var minWindowSeconds = 0.5
     /// Include per-coefficient standard deviations (else means only).
     public var includeDeviations = true
-    /// Principal components kept after whitening; 0 keeps the standardised statistics.
-    public var whitenedDimensions = 0
 
     public init() {}
 
@@ -70,12 +69,8 @@ public struct SpeakerEmbedder: Sendable {
             }
         }
         Statistics.standardizeColumns(&values, columns: statistics)
-        var dimension = statistics
-        if whitenedDimensions > 0, windows.count > whitenedDimensions {
-            (values, dimension) = Statistics.whiten(values, columns: statistics, keep: min(whitenedDimensions, statistics))
-        }
-        Statistics.normalizeRows(&values, columns: dimension)
-        return (values, dimension)
+        Statistics.normalizeRows(&values, columns: statistics)
+        return (values, statistics)
     }
 }
 
@@ -144,72 +139,5 @@ enum Statistics {
             let scale = norm > 0 ? 1 / norm.squareRoot() : 0
             for k in 0..<columns { values[r * columns + k] *= scale }
         }
-    }
-
-    /// Projects centred rows on the `keep` leading principal components, each
-    /// scaled to unit variance (PCA whitening). Eigenvectors by Jacobi
-    /// rotations: the covariance is small (tens of dimensions).
-    static func whiten(_ values: [Float], columns: Int, keep: Int) -> ([Float], Int) {
-        let rows = values.count / columns
-        var covariance = [Double](repeating: 0, count: columns * columns)
-        for r in 0..<rows {
-            for i in 0..<columns {
-                let vi = Double(values[r * columns + i])
-                for j in i..<columns { covariance[i * columns + j] += vi * Double(values[r * columns + j]) }
-            }
-        }
-        for i in 0..<columns {
-            for j in i..<columns {
-                covariance[i * columns + j] /= Double(rows)
-                covariance[j * columns + i] = covariance[i * columns + j]
-            }
-        }
-        let (eigenvalues, eigenvectors) = symmetricEigen(covariance, size: columns)
-        let order = eigenvalues.indices.sorted { eigenvalues[$0] > eigenvalues[$1] }.prefix(keep)
-        var out = [Float](repeating: 0, count: rows * keep)
-        for r in 0..<rows {
-            for (o, e) in order.enumerated() {
-                var dot = 0.0
-                for k in 0..<columns { dot += Double(values[r * columns + k]) * eigenvectors[k * columns + e] }
-                out[r * keep + o] = Float(dot / max(eigenvalues[e], 1e-9).squareRoot())
-            }
-        }
-        return (out, keep)
-    }
-
-    /// Eigenvalues and eigenvectors (columns of the returned matrix) of a
-    /// symmetric matrix by cyclic Jacobi rotations.
-    static func symmetricEigen(_ matrix: [Double], size n: Int) -> ([Double], [Double]) {
-        var a = matrix
-        var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
-        for _ in 0..<50 {
-            var off = 0.0
-            for i in 0..<n { for j in (i + 1)..<n { off += a[i * n + j] * a[i * n + j] } }
-            if off < 1e-18 { break }
-            for p in 0..<n {
-                for q in (p + 1)..<n where abs(a[p * n + q]) > 1e-15 {
-                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q])
-                    let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<n {
-                        let (akp, akq) = (a[k * n + p], a[k * n + q])
-                        a[k * n + p] = c * akp - s * akq
-                        a[k * n + q] = s * akp + c * akq
-                    }
-                    for k in 0..<n {
-                        let (apk, aqk) = (a[p * n + k], a[q * n + k])
-                        a[p * n + k] = c * apk - s * aqk
-                        a[q * n + k] = s * apk + c * aqk
-                    }
-                    for k in 0..<n {
-                        let (vkp, vkq) = (v[k * n + p], v[k * n + q])
-                        v[k * n + p] = c * vkp - s * vkq
-                        v[k * n + q] = s * vkp + c * vkq
-                    }
-                }
-            }
-        }
-        return ((0..<n).map { a[$0 * n + $0] }, v)
     }
 }
