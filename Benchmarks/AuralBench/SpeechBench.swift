@@ -14,6 +14,7 @@ struct SpeechBench: AsyncParsableCommand {
     @Option(help: "Folder of dialogues from scripts/gen-dialogues.") var dialogues: String
     @Flag(help: "Per-dialogue figures on standard error.") var verbose = false
     @Option(help: "Force this many speakers (default: automatic).") var speakers: Int?
+    @Flag(help: "Give the diarizer each dialogue's true speaker count (to separate counting from labelling errors).") var oracleCount = false
     @Option(help: "Cosine merge threshold for the automatic count.") var mergeThreshold: Float?
     @Option(help: "Minimum seconds of a speaker's windows.") var minSpeakerSeconds: Double?
     @Option(help: "Resegmentation speaker-change penalty (log-likelihood).") var switchPenalty: Float?
@@ -72,7 +73,7 @@ struct SpeechBench: AsyncParsableCommand {
             vadSeconds += seconds(clock.now - start)
 
             start = clock.now
-            let result = diarizer.diarize(samples: samples, speakers: speakers.map { .exactly($0) } ?? .automatic())
+            let result = diarizer.diarize(samples: samples, speakers: oracleCount ? .exactly(truthSpeakers) : speakers.map { .exactly($0) } ?? .automatic())
             diarizationSeconds += seconds(clock.now - start)
 
             let reference = KMeansReference().diarize(frames, speech: speech)

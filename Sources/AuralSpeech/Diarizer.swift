@@ -61,7 +61,7 @@ public struct Diarizer: Sendable {
 
     /// Diarizes a file of any rate and channel count: decoded, mixed to mono
     /// and resampled block by block into features, so memory holds features
-    /// (about 32 MB an hour), never the decoded audio.
+    /// (about 30 MB an hour), never the decoded audio.
     public func diarize(path: String, speakers: SpeakerCount = .automatic()) throws -> Result {
         diarize(try Self.features(path: path), speakers: speakers)
     }

@@ -4,7 +4,7 @@ import Foundation
 /// Frame-level features of 16 kHz speech, everything diarization needs after
 /// the audio is gone: 25 ms frames every 10 ms, frame `i` centred on sample
 /// `i · hop`. Keeping these instead of the signal is what bounds memory on
-/// long files: 22 floats per 10 ms is 32 MB an hour, the 16 kHz signal 230 MB.
+/// long files: 21 floats per 10 ms is 30 MB an hour, the 16 kHz signal 230 MB.
 public struct SpeechFrames: Sendable {
     public static let sampleRate = 16_000
     public static let hopSeconds = 0.01
