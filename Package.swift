@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "AuralPitch", targets: ["AuralPitch"]),
         .library(name: "AuralChords", targets: ["AuralChords"]),
         .library(name: "AuralEmbedding", targets: ["AuralEmbedding"]),
+        .library(name: "AuralSpeech", targets: ["AuralSpeech"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
@@ -75,6 +76,8 @@ let package = Package(
         .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
         // Sentence embeddings: all-MiniLM-L6-v2 (WordPiece, BERT on OpenBLAS sgemm); no sockets, no HTTP.
         .target(name: "AuralEmbedding", dependencies: ["COpenBLAS"]),
+        // Speech: voice activity, speaker diarization, RTTM and DER scoring.
+        .target(name: "AuralSpeech", dependencies: ["AuralAudio"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -192,7 +195,8 @@ let package = Package(
         .executableTarget(
             name: "AuralBench",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralServices",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralSpeech",
+                "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -238,6 +242,7 @@ let package = Package(
             dependencies: ["AuralServices", "AuralEmbedding", "AuralRPC", "AuralWire", "AuralTestSupport"]
         ),
         .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
+        .testTarget(name: "AuralSpeechTests", dependencies: ["AuralSpeech", "AuralAudio"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ChordServiceTests",
             dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralChords", "AuralTestSupport"]
