@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "AuralServices",
             dependencies: [
-                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralEmbedding", "AuralBlob",
+                "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralEmbedding", "AuralSpeech", "AuralBlob",
                 "AuralStore", "AuralSession", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -227,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: [
-                "AuralEdge", "AuralAudio", "AuralStore", "AuralTestSupport", "AuralWire", "AuralRPC",
+                "AuralEdge", "AuralAudio", "AuralStore", "AuralTestSupport", "AuralWire", "AuralRPC", "AuralSpeech",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

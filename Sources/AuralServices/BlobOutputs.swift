@@ -16,8 +16,13 @@ extension LocalBlobStore {
 
     /// Writes a JSON document at `key` (a temporary name renamed into place) and describes it.
     func storeJSON(_ data: Data, key: String) throws(BlobError) -> Aural_V1_BlobRef {
+        try storeDocument(data, key: key, contentType: "application/json")
+    }
+
+    /// Writes a small document (JSON, RTTM) at `key` and describes it.
+    func storeDocument(_ data: Data, key: String, contentType: String) throws(BlobError) -> Aural_V1_BlobRef {
         try write(key, data: data)
-        return try reference(to: key, contentType: "application/json", checksum: true)
+        return try reference(to: key, contentType: contentType, checksum: true)
     }
 
     private func reference(to key: String, contentType: String, checksum: Bool) throws(BlobError) -> Aural_V1_BlobRef {

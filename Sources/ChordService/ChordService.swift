@@ -12,7 +12,7 @@ struct ChordServiceCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run(serviceName: "ChordService", stage: .chords) { blobs, work in
             let directCalls = ChordRPCService(blobs: blobs, work: work)
-            return ({ directCalls.register(on: &$0) }, ChordStage(blobs: blobs, work: work))
+            return ({ directCalls.register(on: &$0) }, [ChordStage(blobs: blobs, work: work)])
         }
     }
 }

@@ -12,7 +12,7 @@ struct SeparationServiceCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run(serviceName: "SeparationService", stage: .separation) { blobs, work in
             let directCalls = SeparationRPCService(blobs: blobs, work: work)
-            return ({ directCalls.register(on: &$0) }, SeparationStage(blobs: blobs, work: work))
+            return ({ directCalls.register(on: &$0) }, [SeparationStage(blobs: blobs, work: work)])
         }
     }
 }

@@ -203,14 +203,22 @@ final class EdgeStack: @unchecked Sendable {
     func get(_ path: String, headers: HTTPHeaders = [:]) async throws -> Reply { try await send(.GET, path, headers: headers) }
 
     func uploadMultipart(_ file: Data, filename: String, headers: HTTPHeaders = [:]) async throws -> Reply {
+        try await upload(file, filename: filename, to: "/api/v1/transcribe", fields: ["note": "ignored field"], headers: headers)
+    }
+
+    /// A multipart upload: `fields` first, then the `file` part.
+    func upload(_ file: Data, filename: String, to path: String, fields: [String: String] = [:], headers: HTTPHeaders = [:]) async throws -> Reply {
         let boundary = "aural-test-\(UUID().uuidString)"
-        var body = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored field\r\n".utf8)
+        var body = Data()
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
         body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
         body += file
         body += Data("\r\n--\(boundary)--\r\n".utf8)
         var headers = headers
         headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
-        return try await send(.POST, "/api/v1/transcribe", headers: headers, body: .bytes(ByteBuffer(data: body)))
+        return try await send(.POST, path, headers: headers, body: .bytes(ByteBuffer(data: body)))
     }
 
     func uploadRaw(_ file: Data, filename: String, contentType: String = "audio/wav") async throws -> Reply {

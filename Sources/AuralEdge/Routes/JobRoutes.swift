@@ -18,6 +18,7 @@ struct JobRoutes: Sendable {
 
     func register(on api: RouterGroup<EdgeContext>) {
         api.post("transcribe", use: transcribe)
+        api.post("diarize", use: diarize)
         api.get("jobs", use: list)
         api.get("jobs/:job_id", use: status)
         api.delete("jobs/:job_id", use: delete)
@@ -26,9 +27,40 @@ struct JobRoutes: Sendable {
         api.get("jobs/:job_id/stems/:stem", use: stem)
         api.get("jobs/:job_id/frames") { try await document("frames.json", request: $0, context: $1) }
         api.get("jobs/:job_id/chords") { try await document("chords.json", request: $0, context: $1) }
+        api.get("jobs/:job_id/diarization") { request, context in
+            switch request.uri.queryParameters["format"].map(String.init) {
+            case nil, "json": try await document("diarization.json", request: request, context: context)
+            case "rttm": try await document("diarization.rttm", contentType: "text/plain; charset=utf-8", request: request, context: context)
+            case let other?: throw APIError.badRequest("format must be json or rttm (got \(other))")
+            }
+        }
     }
 
     @Sendable func transcribe(_ request: Request, context: EdgeContext) async throws -> Response {
+        try await createJob(request, context: context, stages: [], options: { _ in [:] })
+    }
+
+    /// `POST /diarize`: who spoke when. Settings come as query parameters or
+    /// multipart fields (`num_speakers`, or `min_speakers`/`max_speakers`).
+    @Sendable func diarize(_ request: Request, context: EdgeContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var fromQuery: [String: String] = [:]
+        for name in SpeechOptions.names { if let value = query[Substring(name)] { fromQuery[name] = String(value) } }
+        try Self.validateSpeechOptions(fromQuery)
+        return try await createJob(request, context: context, stages: [.speech]) { upload in
+            let options = fromQuery.merging(upload.fields.filter { SpeechOptions.names.contains($0.key) }) { $1 }
+            try Self.validateSpeechOptions(options)
+            return options
+        }
+    }
+
+    static func validateSpeechOptions(_ options: [String: String]) throws {
+        do { _ = try SpeechOptions(options: options) } catch { throw APIError.badRequest(error.description) }
+    }
+
+    /// Receives the upload, settles the job's options from it, creates the job: 202 with its status.
+    private func createJob(_ request: Request, context: EdgeContext, stages: [Aural_V1_Stage],
+                           options: (ReceivedUpload) throws -> [String: String]) async throws -> Response {
         try await refuseWhenOverloaded(context)
         let upload: ReceivedUpload
         do {
@@ -39,10 +71,13 @@ struct JobRoutes: Sendable {
         }
         let job: Aural_V1_Job
         do {
+            let jobOptions = try options(upload)
             job = try await gateway.call(SessionMethods.createJob, .with {
                 $0.input = .with { $0.key = upload.key; $0.size = UInt64(upload.byteCount) }
                 $0.inputFilename = upload.filename
                 $0.audio = AudioWire.descriptor(upload.info)
+                $0.stages = stages
+                $0.options = jobOptions
             }, requestID: context.requestID)
         } catch {
             try? blobs.delete(upload.key)  // no job, so no file either
@@ -146,13 +181,14 @@ struct JobRoutes: Sendable {
     }
 
     /// `frames.json` and `chords.json`, streamed as stored.
-    func document(_ name: String, request: Request, context: EdgeContext) async throws -> Response {
+    func document(_ name: String, contentType: String = "application/json; charset=utf-8",
+                  request: Request, context: EdgeContext) async throws -> Response {
         let id = try context.jobID()
         let job = try await finishedJob(id, context: context)
         guard let stored = job.artifacts.first(where: { $0.key == "jobs/\(id)/\(name)" }) else {
             throw APIError.notFound("job \(id) has no \(name): its pipeline did not include that stage")
         }
-        return try await files.respond(path: try blobs.path(for: stored.key), contentType: "application/json; charset=utf-8",
+        return try await files.respond(path: try blobs.path(for: stored.key), contentType: contentType,
                                        etag: stored.sha256.isEmpty ? nil : stored.sha256, downloadName: nil, request: request, context: context)
     }
 

@@ -14,6 +14,8 @@ struct ReceivedUpload: Sendable {
     let filename: String
     let byteCount: Int
     let info: AudioInfo
+    /// The multipart body's other (small, text) fields, e.g. `num_speakers`.
+    var fields: [String: String] = [:]
 }
 
 /// Streams an upload body (multipart field `file`, or a raw `audio/*` body)
@@ -40,14 +42,14 @@ struct UploadReceiver: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             var sink = UploadSink(limit: maxBytes)
-            let filename = try await FileSystem.shared.withFileHandle(
+            let (filename, fields) = try await FileSystem.shared.withFileHandle(
                 forWritingAt: FilePath(path), options: .newFile(replaceExisting: false)
             ) { handle in
-                try await handle.withBufferedWriter { writer in
+                try await handle.withBufferedWriter { writer -> (String?, [String: String]) in
                     switch format {
                     case .raw(let filename):
                         for try await buffer in request.body { try await sink.write(buffer, to: &writer) }
-                        return filename
+                        return (filename, [:])
                     case .multipart(let boundary):
                         return try await Self.receiveMultipart(request.body, boundary: boundary, limit: maxBytes, sink: &sink, writer: &writer)
                     }
@@ -55,7 +57,8 @@ struct UploadReceiver: Sendable {
             }
             try sink.identify()
             let info = try await probe(path)
-            return ReceivedUpload(key: key, filename: filename ?? "upload.\(info.container.rawValue)", byteCount: sink.byteCount, info: info)
+            return ReceivedUpload(key: key, filename: filename ?? "upload.\(info.container.rawValue)", byteCount: sink.byteCount, info: info,
+                                  fields: fields)
         } catch {
             try? blobs.delete(key)
             throw error
@@ -184,10 +187,15 @@ struct UploadReceiver: Sendable {
         var queue: [Event] = []
     }
 
+    /// Other form fields are settings, not payloads: this much text each, and this many.
+    static let maxFieldBytes = 1024
+    static let maxFields = 32
+
+    /// Streams the `file` part into `writer`; returns its file name and the other fields' text.
     private static func receiveMultipart(
         _ body: RequestBody, boundary: String, limit: Int,
         sink: inout UploadSink, writer: inout BufferedWriter<WriteFileHandle>
-    ) async throws -> String? {
+    ) async throws -> (filename: String?, fields: [String: String]) {
         let parser = MultipartParser(boundary: boundary)
         let events = PartEvents()
         parser.onHeader = { name, value in events.queue.append(.header(name, value)) }
@@ -195,6 +203,7 @@ struct UploadReceiver: Sendable {
         parser.onPartComplete = { events.queue.append(.end) }
 
         var inFilePart = false, fileSeen = false, filename: String?
+        var field: (name: String, value: ByteBuffer)?, fields: [String: String] = [:]
         var totalBytes = 0
         var pending = ByteBuffer()
         func flush() async throws {
@@ -213,23 +222,38 @@ struct UploadReceiver: Sendable {
             for event in batch {
                 switch event {
                 case .header(let name, let value):
-                    if name.lowercased() == "content-disposition", !fileSeen, Self.dispositionParameter("name", in: value) == "file" {
+                    guard name.lowercased() == "content-disposition", let part = Self.dispositionParameter("name", in: value) else { break }
+                    if part == "file", !fileSeen {
                         inFilePart = true
                         filename = Self.dispositionParameter("filename", in: value).flatMap(safeFilename)
+                    } else if part != "file" {
+                        field = (part, ByteBuffer())
                     }
                 case .body(var chunk):
                     // The parser cuts the body at every CR byte; gather the pieces into one write.
-                    if inFilePart { pending.writeBuffer(&chunk) }
+                    if inFilePart {
+                        pending.writeBuffer(&chunk)
+                    } else if field != nil {
+                        guard field!.value.readableBytes + chunk.readableBytes <= maxFieldBytes else {
+                            throw APIError.badRequest("form field \(field!.name) is longer than \(maxFieldBytes) bytes")
+                        }
+                        field!.value.writeBuffer(&chunk)
+                    }
                 case .end:
                     try await flush()
                     if inFilePart { fileSeen = true }
+                    if let (name, value) = field {
+                        guard fields.count < maxFields else { throw APIError.badRequest("more than \(maxFields) form fields") }
+                        fields[name] = String(buffer: value)
+                    }
                     inFilePart = false
+                    field = nil
                 }
             }
             try await flush()
         }
         guard fileSeen else { throw APIError.badRequest("the multipart body has no complete `file` field") }
-        return filename
+        return (filename, fields)
     }
 
     /// `name` or `filename` from `form-data; name="file"; filename="song.mp3"`.

@@ -25,11 +25,14 @@ public struct StageServiceOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// What a stage service is made of, given its blob store and work pool:
-    /// the direct-call methods and the queue stage, both over one library.
-    public typealias Parts = (registerDirectCalls: (inout RPCRouter) -> Void, stage: any StageHandler)
+    /// the direct-call methods and the queue stages it serves (one or more),
+    /// over the same libraries.
+    public typealias Parts = (registerDirectCalls: (inout RPCRouter) -> Void, stages: [any StageHandler])
 
     /// Wires and runs a stage service: the REP server for direct calls and,
-    /// unless `--no-worker`, a StageWorker pulling `stage` tasks.
+    /// unless `--no-worker`, a StageWorker per stage it serves. `stage` names
+    /// the service's address and settings (`AURAL_{STAGE}_RPC`, `…_CONCURRENCY`);
+    /// its stages share one work pool, so together they run at most that many analyses.
     public func run(serviceName: String, stage: PipelineStage, parts: (LocalBlobStore, BlockingWorkPool) -> Parts) async throws {
         let environment = AuralEnvironment()
         AuralLogging.bootstrap(level: try common.logLevel(environment), environment: environment)
@@ -40,7 +43,7 @@ public struct StageServiceOptions: ParsableArguments, Sendable {
         let width = try concurrency ?? environment.integer("AURAL_\(stage.rawValue.uppercased())_CONCURRENCY") ?? BlockingWorkPool.defaultWidth
         let blobs = try LocalBlobStore(root: data + "/blobs")
         let work = BlockingWorkPool(width: width)
-        let (registerDirectCalls, handler) = parts(blobs, work)
+        let (registerDirectCalls, handlers) = parts(blobs, work)
 
         var router = RPCRouter()
         registerDirectCalls(&router)
@@ -50,10 +53,12 @@ public struct StageServiceOptions: ParsableArguments, Sendable {
         try server.listen(address)
         var services: [any Service] = [server]
         if !noWorker {
-            var worker = StageWorker.Configuration(workerID: StageWorker.Configuration.defaultWorkerID(stage: stage))
-            worker.concurrency = width
-            services.append(try StageWorker(handler: handler, workRPC: addresses.workRPC, eventsIn: addresses.eventsIn,
-                                            blobs: blobs, configuration: worker, logger: logger))
+            for handler in handlers {
+                var worker = StageWorker.Configuration(workerID: StageWorker.Configuration.defaultWorkerID(stage: handler.stage))
+                worker.concurrency = width
+                services.append(try StageWorker(handler: handler, workRPC: addresses.workRPC, eventsIn: addresses.eventsIn,
+                                                blobs: blobs, configuration: worker, logger: logger))
+            }
         }
         try await ServiceRunner.run(services, logger: logger)
     }
