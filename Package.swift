@@ -184,6 +184,7 @@ let package = Package(
             name: "AuralBench",
             dependencies: [
                 "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralServices",
+                "AuralEmbedding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
