@@ -196,7 +196,7 @@ let package = Package(
             name: "AuralBench",
             dependencies: [
                 "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralSpeech",
-                "AuralServices",
+                "AuralEmbedding", "AuralServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

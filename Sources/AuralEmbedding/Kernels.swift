@@ -1,5 +1,4 @@
 import COpenBLAS
-import Foundation
 
 /// The encoder's numeric building blocks, on contiguous row-major buffers.
 /// Matrix products go to OpenBLAS; the element-wise loops are plain Swift
@@ -68,13 +67,9 @@ enum Kernels {
     }
 
     /// GELU in its exact form, x · Φ(x) = x/2 · (1 + erf(x/√2)), as BERT's
-    /// "gelu" is (not the tanh approximation).
+    /// "gelu" is (not the tanh approximation); erf to float precision.
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let invSqrt2: Float = 0.70710678118654752
-        for i in 0..<count {
-            let v = x[i]
-            x[i] = 0.5 * v * (1 + erff(v * invSqrt2))
-        }
+        for i in 0..<count { x[i] = VectorMath.gelu(x[i]) }
     }
 
     /// Softmax of each row in place, shifted by the row maximum so exp never overflows.
@@ -83,12 +78,10 @@ enum Kernels {
             let r = x + row * width
             var maximum = -Float.infinity
             for j in 0..<width { maximum = max(maximum, r[j]) }
+            // Apart from the sum, whose order the optimizer must keep, so this loop vectorizes.
+            for j in 0..<width { r[j] = VectorMath.exp(r[j] - maximum) }
             var sum: Float = 0
-            for j in 0..<width {
-                let e = expf(r[j] - maximum)
-                r[j] = e
-                sum += e
-            }
+            for j in 0..<width { sum += r[j] }
             let scale = 1 / sum
             for j in 0..<width { r[j] *= scale }
         }
