@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "AuralSeparation", targets: ["AuralSeparation"]),
         .library(name: "AuralPitch", targets: ["AuralPitch"]),
         .library(name: "AuralChords", targets: ["AuralChords"]),
+        .library(name: "AuralSpeech", targets: ["AuralSpeech"]),
+        .library(name: "AuralRemote", targets: ["AuralRemote"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
@@ -44,6 +46,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
         .systemLibrary(name: "COpenSSLCrypto", path: "Sources/COpenSSLCrypto", pkgConfig: "libcrypto"),
+        // PocketSphinx 5, built from source by scripts/bootstrap (Debian has only 5prealpha).
+        .systemLibrary(name: "CPocketSphinx", path: "Sources/CPocketSphinx", pkgConfig: "pocketsphinx"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
 
         // Generated from proto/ by scripts/gen-proto; committed.
         .target(
@@ -70,6 +75,10 @@ let package = Package(
         .target(name: "AuralPitch", dependencies: ["AuralAudio"]),
         // Chords, beats, tempo and key. KissFFT directly: frames are analysed one at a time without storing a spectrogram.
         .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
+        // Speech: recognition (PocketSphinx); no sockets, no HTTP.
+        .target(name: "AuralSpeech", dependencies: ["AuralAudio", "CPocketSphinx"]),
+        // Clients of OpenAI-compatible network APIs (speech to text), over libcurl.
+        .target(name: "AuralRemote", dependencies: ["AuralSpeech", "AuralAudio", "CCurl"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -180,6 +189,7 @@ let package = Package(
             name: "AuralBench",
             dependencies: [
                 "AuralRPC", "AuralWire", "AuralAudio", "AuralSeparation", "AuralPitch", "AuralChords", "AuralServices",
+                "AuralSpeech",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -227,6 +237,16 @@ let package = Package(
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
+        ),
+        .testTarget(name: "AuralSpeechTests", dependencies: ["AuralSpeech", "AuralAudio"]),
+        .testTarget(
+            name: "AuralRemoteTests",
+            dependencies: [
+                "AuralRemote", "AuralSpeech", "AuralAudio",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+            ]
         ),
         .testTarget(
             name: "AuralPitchTests",
