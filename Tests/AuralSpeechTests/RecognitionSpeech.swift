@@ -28,7 +28,7 @@ enum RecognitionSpeech {
         process.arguments = ["espeak-ng", "-v", voice, "-w", url.path, text]
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw SpeechTestError("espeak-ng failed (\(process.terminationStatus))") }
+        guard process.terminationStatus == 0 else { throw RecognitionTestError("espeak-ng failed (\(process.terminationStatus))") }
         return url
     }
 
@@ -46,7 +46,7 @@ enum RecognitionSpeech {
     }
 }
 
-struct SpeechTestError: Error, CustomStringConvertible {
+struct RecognitionTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
