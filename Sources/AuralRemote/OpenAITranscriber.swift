@@ -29,8 +29,8 @@ public struct OpenAITranscriber: AsyncSpeechRecognizer {
         public var maxAttempts: Int
         /// First wait after a 429 or 5xx without `Retry-After`; doubled each time.
         public var initialBackoff: Double
-        /// Longest wait between attempts, `Retry-After` included: a service
-        /// asking for more fails the call rather than holding it.
+        /// Longest wait between attempts: the doubling stops there, and a
+        /// `Retry-After` asking for more fails the call rather than holding it.
         public var maxBackoff: Double
 
         public init(url: String, apiKey: String? = nil, model: String = "whisper-1", language: String? = nil,
@@ -130,7 +130,8 @@ public struct OpenAITranscriber: AsyncSpeechRecognizer {
             case 401, 403:
                 throw RemoteTranscriptionError.authenticationRefused(status: response.status, message: message)
             case 429, 500...599:
-                let wait = response.retryAfter ?? configuration.initialBackoff * pow(2, Double(attempt - 1))
+                let backoff = min(configuration.maxBackoff, configuration.initialBackoff * pow(2, Double(attempt - 1)))
+                let wait = response.retryAfter ?? backoff
                 guard attempt < configuration.maxAttempts, wait <= configuration.maxBackoff else {
                     throw response.status == 429
                         ? RemoteTranscriptionError.rateLimited(retryAfter: response.retryAfter, message: message)

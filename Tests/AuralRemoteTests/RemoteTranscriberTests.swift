@@ -65,6 +65,19 @@ import Testing
         }
     }
 
+    @Test func aRetryAfterLongerThanTheLongestWaitFailsAtOnce() async throws {
+        let server = TranscriptionServer()
+        try await server.run { port in
+            let transcriber = try OpenAITranscriber(configuration: configuration(port, "rate-limited-long"))
+            let started = ContinuousClock.now
+            await #expect(throws: RemoteTranscriptionError.rateLimited(retryAfter: 120, message: "Rate limit reached")) {
+                try await transcriber.recognize(Self.audio, speech: nil)
+            }
+            #expect(server.requests.count == 1)
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
     @Test func serverErrorsAreRetriedThenReported() async throws {
         let server = TranscriptionServer()
         try await server.run { port in
@@ -135,7 +148,7 @@ import Testing
 
 /// An OpenAI-compatible transcription endpoint. The first path component
 /// picks how it behaves: `ok`, `rate-limited-once` (429 with Retry-After: 1,
-/// then as ok), `failing` (always 500), `unavailable-twice` (503, 503, ok),
+/// then as ok), `rate-limited-long` (429 with Retry-After: 120), `failing` (always 500), `unavailable-twice` (503, 503, ok),
 /// `not-json`, `no-words`, `slow` (answers after 3 s).
 final class TranscriptionServer: Sendable {
     static let apiKey = "test-key"
@@ -232,6 +245,10 @@ final class TranscriptionServer: Sendable {
         case "rate-limited-once" where call == 1:
             var response = Self.json(.tooManyRequests, #"{"error": {"message": "Rate limit reached"}}"#)
             response.headers[.retryAfter] = "1"
+            return response
+        case "rate-limited-long":
+            var response = Self.json(.tooManyRequests, #"{"error": {"message": "Rate limit reached"}}"#)
+            response.headers[.retryAfter] = "120"
             return response
         case "failing":
             return Self.json(.internalServerError, #"{"error": {"message": "the model crashed"}}"#)
