@@ -5,7 +5,7 @@ import Foundation
 /// Local speech recognition with CMU PocketSphinx 5 and its US English model.
 ///
 /// Creating one loads the acoustic model, language model and dictionary
-/// (about a second, 30 MB): create it once and reuse it. It is not
+/// (36 MB of files, a quarter of a second): create it once and reuse it. It is not
 /// thread-safe — the decoder holds the current utterance — so use one per
 /// thread and one call at a time; it is deliberately not `Sendable`.
 ///
