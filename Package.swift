@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AuralChords", targets: ["AuralChords"]),
         .library(name: "AuralEmbedding", targets: ["AuralEmbedding"]),
         .library(name: "AuralSpeech", targets: ["AuralSpeech"]),
+        .library(name: "AuralRemote", targets: ["AuralRemote"]),
         .executable(name: "SeparationService", targets: ["SeparationService"]),
         .executable(name: "SessionService", targets: ["SessionService"]),
         .executable(name: "ChordService", targets: ["ChordService"]),
@@ -48,6 +49,9 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
         .systemLibrary(name: "COpenSSLCrypto", path: "Sources/COpenSSLCrypto", pkgConfig: "libcrypto"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // PocketSphinx 5, built from source by scripts/bootstrap (Debian has only 5prealpha).
+        .systemLibrary(name: "CPocketSphinx", path: "Sources/CPocketSphinx", pkgConfig: "pocketsphinx"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
 
         // Generated from proto/ by scripts/gen-proto; committed.
         .target(
@@ -76,8 +80,10 @@ let package = Package(
         .target(name: "AuralChords", dependencies: ["AuralAudio", "CKissFFT"]),
         // Sentence embeddings: all-MiniLM-L6-v2 (WordPiece, BERT on OpenBLAS sgemm); no sockets, no HTTP.
         .target(name: "AuralEmbedding", dependencies: ["COpenBLAS"]),
-        // Speech: voice activity, speaker diarization, RTTM and DER scoring.
-        .target(name: "AuralSpeech", dependencies: ["AuralAudio"]),
+        // Speech: voice activity, speaker diarization, RTTM and DER scoring, recognition (PocketSphinx); no sockets, no HTTP.
+        .target(name: "AuralSpeech", dependencies: ["AuralAudio", "CPocketSphinx"]),
+        // Clients of OpenAI-compatible network APIs (speech to text), over libcurl.
+        .target(name: "AuralRemote", dependencies: ["AuralSpeech", "AuralAudio", "CCurl"]),
         // Blob storage: local files now, S3-compatible later.
         .target(name: "AuralBlob", dependencies: ["COpenSSLCrypto"]),
         // One SQL interface, two drivers (SQLite, PostgreSQL), numbered migrations.
@@ -250,6 +256,15 @@ let package = Package(
         .testTarget(
             name: "AuralSeparationTests",
             dependencies: ["AuralSeparation", "AuralAudio", "AuralRPC", "AuralWire", "AuralServices", "AuralTestSupport"]
+        ),
+        .testTarget(
+            name: "AuralRemoteTests",
+            dependencies: [
+                "AuralRemote", "AuralSpeech", "AuralAudio",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+            ]
         ),
         .testTarget(
             name: "AuralPitchTests",

@@ -11,7 +11,7 @@ struct AuralBench: AsyncParsableCommand {
         commandName: "aural-bench",
         abstract: "Aural benchmarks.",
         subcommands: [RPCBench.self, SeparationBench.self, SeparateFile.self, QueueBench.self, MelodyBench.self, TranscribeFile.self,
-                      ChordBench.self, SpeechBench.self, EmbeddingBench.self])
+                      ChordBench.self, SpeechBench.self, EmbeddingBench.self, SpeechRecognitionBench.self])
 }
 
 struct RPCBench: AsyncParsableCommand {

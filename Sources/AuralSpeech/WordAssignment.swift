@@ -1,8 +1,11 @@
-/// A recognised word with its time (from speech-to-text).
+/// One recognised word with absolute times in seconds from the start of the
+/// audio. Every speech-to-text engine, local or remote, answers with these.
 public struct TimedWord: Sendable, Hashable, Codable {
     public var word: String
     public var start: Double
     public var end: Double
+    /// The engine's posterior probability of the word, in [0, 1]; engines
+    /// that give none report 1.
     public var confidence: Double
 
     public init(word: String, start: Double, end: Double, confidence: Double) {
