@@ -37,6 +37,19 @@ extension EdgeProcessTests {
                 let score = DiarizationScoring.score(reference: truth, hypothesis: hypothesis, collar: 0.25)
                 #expect(score.errorRate < 0.1, "DER \(score.errorRate)")
 
+                // The words: in time order inside the clip, each with one of the diarized speakers, grouped into turns.
+                let transcript = try await stack.get("/api/v1/jobs/\(id)/transcript").json()
+                #expect(transcript["engine"] as? String == "pocketsphinx")
+                let words = try #require(transcript["words"] as? [[String: Any]])
+                #expect(words.count >= 10, "\(transcript)")
+                let starts = words.compactMap { $0["start"] as? Double }
+                #expect(starts == starts.sorted() && (starts.first ?? -1) >= 0 && (starts.last ?? 99) < 15)
+                let speakers = Set(try #require(diarization["speakers"] as? [String]))
+                #expect(words.allSatisfy { speakers.contains($0["speaker"] as? String ?? "") })
+                let turns = try #require(transcript["turns"] as? [[String: Any]])
+                #expect(turns.count >= 2 && Set(turns.compactMap { $0["speaker"] as? String }) == speakers)
+                #expect((transcript["text"] as? String)?.isEmpty == false)
+
                 // A music job has no diarization; a speech job no stems.
                 try await stack.get("/api/v1/jobs/\(id)/stems/vocals").expectError(.notFound, "not_found")
                 try await stack.get("/api/v1/jobs/\(id)/diarization?format=srt").expectError(.badRequest, "bad_request")

@@ -27,6 +27,7 @@ struct JobRoutes: Sendable {
         api.get("jobs/:job_id/stems/:stem", use: stem)
         api.get("jobs/:job_id/frames") { try await document("frames.json", request: $0, context: $1) }
         api.get("jobs/:job_id/chords") { try await document("chords.json", request: $0, context: $1) }
+        api.get("jobs/:job_id/transcript") { try await document("transcript.json", request: $0, context: $1) }
         api.get("jobs/:job_id/diarization") { request, context in
             switch request.uri.queryParameters["format"].map(String.init) {
             case nil, "json": try await document("diarization.json", request: request, context: context)
