@@ -248,7 +248,7 @@ let package = Package(
             dependencies: ["AuralServices", "AuralEmbedding", "AuralRPC", "AuralWire", "AuralTestSupport"]
         ),
         .testTarget(name: "AuralChordsTests", dependencies: ["AuralChords", "AuralAudio", "AuralRPC"]),
-        .testTarget(name: "AuralSpeechTests", dependencies: ["AuralSpeech", "AuralAudio"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AuralSpeechTests", dependencies: ["AuralSpeech", "AuralAudio", "AuralTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ChordServiceTests",
             dependencies: ["AuralServices", "AuralRPC", "AuralWire", "AuralAudio", "AuralChords", "AuralTestSupport"]

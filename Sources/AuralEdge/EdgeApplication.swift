@@ -14,7 +14,7 @@ public struct EdgeApplication {
     let router: Router<EdgeContext>
     let webSockets: WebSocketSubscriptions
     let fanout: JobEventFanout
-    /// SessionService's client and EmbeddingService's.
+    /// The backend clients: SessionService, EmbeddingService, TranscriptionService.
     let clients: [RPCClient]
     let logger: Logger
 
@@ -27,9 +27,14 @@ public struct EdgeApplication {
         let sessionClient = try RPCClient(dialing: configuration.addresses.sessionRPC, configuration: clientConfiguration, logger: logger)
         let embeddingClient = try RPCClient(dialing: configuration.addresses.stageRPC["embedding"]!, configuration: clientConfiguration,
                                             logger: logger)
-        clients = [sessionClient, embeddingClient]
+        let transcriptionClient = try RPCClient(dialing: configuration.addresses.stageRPC["transcription"]!,
+                                                configuration: clientConfiguration, logger: logger)
+        clients = [sessionClient, embeddingClient, transcriptionClient]
         let gateway = ServiceGateway(service: "SessionService", client: sessionClient, timeout: configuration.rpcTimeout)
         let embeddings = ServiceGateway(service: "EmbeddingService", client: embeddingClient, timeout: configuration.rpcTimeout)
+        // Speech-to-text of up to a minute of audio takes seconds, not milliseconds.
+        let transcription = ServiceGateway(service: "TranscriptionService", client: transcriptionClient,
+                                           timeout: max(configuration.rpcTimeout, .seconds(60)))
         fanout = try JobEventFanout(eventsOut: configuration.addresses.eventsOut, bufferLimit: configuration.streamBufferEvents, logger: logger)
         let work = BlockingWorkPool(width: 2)
         let uploads = UploadReceiver(blobs: blobs, maxBytes: configuration.maxUploadBytes,
@@ -49,7 +54,8 @@ public struct EdgeApplication {
         }
         JobRoutes(gateway: gateway, blobs: blobs, uploads: uploads, files: FileResponder(),
                   transcoder: StemTranscoder(blobs: blobs, work: work), maxQueuedJobs: configuration.maxQueuedJobs).register(on: api)
-        SimilaritySessionRoutes(gateway: gateway, blobs: blobs, uploads: uploads).register(on: api)
+        SimilaritySessionRoutes(gateway: gateway, transcription: transcription, embeddings: embeddings, blobs: blobs, uploads: uploads)
+            .register(on: api)
         EmbeddingRoutes(embeddings: embeddings).register(on: api)
         EventRoutes(gateway: gateway, fanout: fanout, keepAliveInterval: configuration.keepAliveInterval).register(on: api)
         // A plain GET reaching the router was not upgraded: say why.

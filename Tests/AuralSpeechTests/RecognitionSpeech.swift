@@ -1,4 +1,5 @@
 import AuralAudio
+import AuralTestSupport
 import Foundation
 
 /// Spoken test material: espeak-ng (scripts/bootstrap --test installs it)
@@ -22,14 +23,7 @@ enum RecognitionSpeech {
     static let maxWordErrorRate = 0.45
 
     static func synthesize(_ text: String, voice: String = "en-us+f2", in folder: URL) throws -> URL {
-        let url = folder.appendingPathComponent("\(UUID().uuidString).wav")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["espeak-ng", "-v", voice, "-w", url.path, text]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw RecognitionTestError("espeak-ng failed (\(process.terminationStatus))") }
-        return url
+        try TestSpeech.synthesize(text, voice: voice, in: folder)
     }
 
     static func read(_ url: URL) throws -> AudioBuffer {
@@ -44,9 +38,4 @@ enum RecognitionSpeech {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
-}
-
-struct RecognitionTestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

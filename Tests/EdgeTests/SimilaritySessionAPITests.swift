@@ -88,3 +88,50 @@ extension EdgeProcessTests {
         }
     }
 }
+
+extension EdgeProcessTests.SimilaritySessionAPITests {
+    /// The whole similarity flow: a recording of the reference sentence scores
+    /// above the same recording held against an unrelated sentence.
+    @Test(.timeLimit(.minutes(3))) func spokenReferenceScoresAboveAnUnrelatedText() async throws {
+        guard try TestModel.installed() else { return }
+        try await EdgeStack.with(worker: false) { stack in
+            try stack.startWorkers()
+            try await stack.startEmbeddingService()
+            let reference = "please open the door and close the window"
+            let recording = try Data(contentsOf: TestSpeech.synthesize(reference, in: URL(fileURLWithPath: try temporaryDirectory("speech"))))
+            func session(_ text: String) async throws -> String {
+                let id = try #require(try await stack.send(.POST, "/api/v1/sessions", headers: Self.jsonHeaders,
+                                                           body: try Self.json(["reference_text": text])).json()["session_id"] as? String)
+                try await stack.post(similarityFor: id).expectError(.conflict, "conflict")  // no audio yet
+                let put = try await stack.send(.PUT, "/api/v1/sessions/\(id)/audio", headers: Self.jsonHeaders,
+                                               body: try Self.json(["audio_base64": recording.base64EncodedString(), "format": "wav"]))
+                #expect(put.status == .ok)
+                return id
+            }
+            let matching = try await session(reference)
+            let unrelated = try await session("interest rates rose sharply in the third quarter")
+
+            let close = try await stack.post(similarityFor: matching)
+            #expect(close.status == .ok, "\(String(decoding: close.body, as: UTF8.self))")
+            let closeBody = try close.json()
+            #expect((closeBody["transcript"] as? String)?.isEmpty == false)
+            #expect(closeBody["reference_text"] as? String == reference && closeBody["model"] as? String == "all-MiniLM-L6-v2")
+            let timings = try #require(closeBody["timings_ms"] as? [String: Int])
+            #expect((timings["total"] ?? -1) >= (timings["transcription"] ?? 0) + (timings["embedding"] ?? 0) - 1)
+            let far = try await stack.post(similarityFor: unrelated).json()
+            let closeScore = try #require(closeBody["score"] as? Double), farScore = try #require(far["score"] as? Double)
+            #expect(closeScore > farScore + 20, "\(closeBody) vs \(far)")
+
+            // The result is kept on the session.
+            let stored = try #require(try await stack.get("/api/v1/sessions/\(matching)").json()["similarity"] as? [String: Any])
+            #expect(stored["score"] as? Double == closeScore)
+            try await stack.post(similarityFor: UUID().uuidString).expectError(.notFound, "not_found")
+        }
+    }
+}
+
+extension EdgeStack {
+    func post(similarityFor sessionID: String) async throws -> Reply {
+        try await send(.POST, "/api/v1/similarity/\(sessionID)")
+    }
+}

@@ -8,6 +8,8 @@ import Hummingbird
 /// recording (JSON with base64 audio, a raw audio body, or multipart).
 struct SimilaritySessionRoutes: Sendable {
     let gateway: ServiceGateway
+    let transcription: ServiceGateway
+    let embeddings: ServiceGateway
     let blobs: LocalBlobStore
     let uploads: UploadReceiver
 
@@ -16,7 +18,40 @@ struct SimilaritySessionRoutes: Sendable {
         api.get("sessions/:session_id", use: get)
         api.delete("sessions/:session_id", use: delete)
         api.put("sessions/:session_id/audio", use: putAudio)
+        api.post("similarity/:session_id", use: similarity)
     }
+
+    /// Transcribes the session's recording, embeds transcript and reference
+    /// text, and stores and returns how close they are.
+    @Sendable func similarity(_ request: Request, context: EdgeContext) async throws -> Response {
+        let id = try context.uuidParameter("session_id")
+        let started = ContinuousClock.now
+        let session = try await gateway.call(SimilaritySessionMethods.get, .with { $0.sessionID = id }, requestID: context.requestID)
+        guard session.hasAudio else {
+            throw APIError.conflict("session \(id) has no audio yet; PUT /api/v1/sessions/\(id)/audio first")
+        }
+        let heard = try await transcription.call(SpeechMethods.transcribeSpeech, .with {
+            $0.audio.blob = session.audio
+        }, requestID: context.requestID)
+        let transcribed = ContinuousClock.now
+        let compared = try await embeddings.call(EmbeddingMethods.similarity, .with {
+            $0.a = heard.text
+            $0.b = session.referenceText
+        }, requestID: context.requestID)
+        let embedded = ContinuousClock.now
+        let result = SimilarityResultBody(
+            session_id: id, transcript: heard.text, reference_text: session.referenceText, cosine: compared.cosine,
+            score: compared.score, model: compared.model,
+            timings_ms: .init(transcription: Self.milliseconds(transcribed - started), embedding: Self.milliseconds(embedded - transcribed),
+                              total: Self.milliseconds(embedded - started)))
+        _ = try await gateway.call(SimilaritySessionMethods.saveResult, .with {
+            $0.sessionID = id
+            $0.resultJson = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        }, requestID: context.requestID)
+        return try JSONResponse.make(result)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int { Int((duration / .milliseconds(1)).rounded()) }
 
     @Sendable func create(_ request: Request, context: EdgeContext) async throws -> Response {
         struct Body: Decodable {
@@ -67,7 +102,24 @@ struct SimilaritySessionRoutes: Sendable {
     }
 }
 
-/// A similarity session as the API shows it.
+/// `POST /similarity/{session_id}`'s answer, also kept on the session.
+struct SimilarityResultBody: Codable, Sendable {
+    struct Timings: Codable, Sendable {
+        let transcription: Int
+        let embedding: Int
+        let total: Int
+    }
+
+    let session_id: String
+    let transcript: String
+    let reference_text: String
+    let cosine: Double
+    let score: Double
+    let model: String
+    let timings_ms: Timings
+}
+
+/// A similarity session as the API shows it, with its last similarity result.
 struct SimilaritySessionBody: Encodable, Sendable {
     struct Audio: Encodable, Sendable {
         let duration: Double
@@ -83,6 +135,7 @@ struct SimilaritySessionBody: Encodable, Sendable {
     let audio: Audio?
     let created_at: String
     let updated_at: String
+    let similarity: SimilarityResultBody?
 
     init(_ session: Aural_V1_SimilaritySession) {
         session_id = session.sessionID
@@ -94,11 +147,12 @@ struct SimilaritySessionBody: Encodable, Sendable {
             : nil
         created_at = Timestamp.iso8601(milliseconds: session.createdAtUnixMs)
         updated_at = Timestamp.iso8601(milliseconds: session.updatedAtUnixMs)
+        similarity = try? JSONDecoder().decode(SimilarityResultBody.self, from: Data(session.resultJson.utf8))
     }
 
-    enum CodingKeys: String, CodingKey { case session_id, reference_text, metadata, audio, created_at, updated_at }
+    enum CodingKeys: String, CodingKey { case session_id, reference_text, metadata, audio, created_at, updated_at, similarity }
 
-    // `audio` is written as null before an upload, not left out.
+    // `audio` and `similarity` are written as null when absent, not left out.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(session_id, forKey: .session_id)
@@ -107,5 +161,6 @@ struct SimilaritySessionBody: Encodable, Sendable {
         try container.encode(audio, forKey: .audio)
         try container.encode(created_at, forKey: .created_at)
         try container.encode(updated_at, forKey: .updated_at)
+        try container.encode(similarity, forKey: .similarity)
     }
 }
