@@ -78,7 +78,9 @@ struct CurlRequest: Sendable {
             }
         }
         var headerList: UnsafeMutablePointer<curl_slist>?
-        for header in headers { headerList = curl_slist_append(headerList, header) }
+        // An empty `Expect:` stops curl from asking for `100 Continue` before
+        // a large body and waiting up to a second for servers that never answer it.
+        for header in headers + ["Expect:"] { headerList = curl_slist_append(headerList, header) }
         defer { curl_slist_free_all(headerList) }
 
         let transfer = Transfer(cancelled: cancelled)
