@@ -16,7 +16,6 @@ final class EmbeddingCache: Sendable {
     private let model: String
     private let generationSize: Int
     private let generations = Mutex(Generations())
-    private let counts = Mutex((hits: 0, misses: 0))
 
     /// Holds between `capacity / 2` and `capacity` entries.
     init(model: String, capacity: Int) {
@@ -27,21 +26,17 @@ final class EmbeddingCache: Sendable {
     func key(_ text: String) -> String { model + ":" + BlobDigest.sha256(of: Array(text.utf8)) }
 
     func lookup(_ key: String) -> Embedding? {
-        let found = generations.withLock { state -> Embedding? in
+        generations.withLock { state -> Embedding? in
             if let hit = state.young[key] { return hit }
             guard let hit = state.old.removeValue(forKey: key) else { return nil }
             Self.insert(key, hit, into: &state, generationSize: generationSize)
             return hit
         }
-        counts.withLock { found == nil ? ($0.misses += 1) : ($0.hits += 1) }
-        return found
     }
 
     func store(_ key: String, _ embedding: Embedding) {
         generations.withLock { Self.insert(key, embedding, into: &$0, generationSize: generationSize) }
     }
-
-    var statistics: (hits: Int, misses: Int) { counts.withLock { $0 } }
 
     private static func insert(_ key: String, _ embedding: Embedding, into state: inout Generations, generationSize: Int) {
         if state.young.count >= generationSize {

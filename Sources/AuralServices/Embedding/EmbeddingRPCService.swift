@@ -86,6 +86,4 @@ public struct EmbeddingRPCService: Sendable {
         return results.map { $0! }
     }
 
-    /// Cache hits and misses since start (for logs and tests).
-    public var cacheStatistics: (hits: Int, misses: Int) { cache.statistics }
 }
